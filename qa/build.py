@@ -1,0 +1,271 @@
+"""Build or update the index from the corpus folder, incrementally.
+
+Only articles whose bytes changed are re-read, re-chunked and re-embedded;
+the vectors of unchanged articles are carried over from the current
+generation. A different model or chunking set-up (the manifest's signature)
+forces a full rebuild, so vectors from different models are never mixed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import store
+from .chunk import windows
+from .embed import get_embedder
+from .errors import CorpusError, IndexCorruptError
+from .load import LoadedArticle, content_key, file_digest, list_article_files, read_article
+from .sentences import split_sentences
+from .settings import Settings
+from .types import Article, BuildSummary, Chunk, Skipped
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One builder per index folder at a time, across processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def file_stats(corpus: Path) -> dict[str, dict[str, int]]:
+    """Size and mtime of every candidate file: a cheap staleness fingerprint."""
+    stats = {}
+    for path in list_article_files(corpus):
+        st = path.stat()
+        stats[path.relative_to(corpus).as_posix()] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return stats
+
+
+def is_stale(corpus: Path, manifest: dict[str, Any]) -> bool:
+    """True when files were added, removed or touched since the index was built."""
+    recorded = {name: {k: v[k] for k in ("size", "mtime_ns")} for name, v in manifest.get("files", {}).items()}
+    return recorded != file_stats(corpus)
+
+
+def _segment(loaded: LoadedArticle, settings: Settings) -> tuple[list[tuple[tuple[int, int], tuple]], list[tuple[int, int]]]:
+    sentences = split_sentences(loaded.text, loaded.spans, loaded.article.lang)
+    return windows(loaded.text, sentences, settings.chunking), sentences
+
+
+def _embed_text(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """What the model sees: the window's sentences, without boilerplate between them."""
+    return " ".join(" ".join(text[s:e].split()) for s, e in spans)
+
+
+def _open_current(settings: Settings) -> tuple[store.IndexData | None, str]:
+    try:
+        current = store.load(settings.index)
+    except IndexCorruptError as exc:
+        log.warning("rebuilding: %s", exc)
+        return None, str(exc)
+    if current is None:
+        return None, "no index yet"
+    if current.manifest.get("signature") != settings.index_signature():
+        return None, "index was built with another model or chunking settings"
+    return current, ""
+
+
+def build_index(
+    corpus: Path | str | None = None,
+    index: Path | str | None = None,
+    *,
+    settings: Settings | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """Bring ``index`` in step with ``corpus``; return what changed.
+
+    Raises CorpusError when the folder is missing or holds no usable article
+    (the previous index, if any, is left untouched).
+    """
+    settings = Settings.from_env(corpus=corpus, index=index) if settings is None else settings
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(settings.corpus), Path(settings.index)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    with build_lock(index_dir):
+        current, reason = (None, "forced rebuild") if force else _open_current(settings)
+        summary = _update(corpus_dir, index_dir, settings, current, progress)
+        summary.rebuilt = current is None
+        summary.reason = reason
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _update(
+    corpus: Path, index_dir: Path, settings: Settings, current: store.IndexData | None, progress: Progress | None
+) -> BuildSummary:
+    stats = file_stats(corpus)
+    old_files: dict[str, dict[str, Any]] = current.manifest.get("files", {}) if current else {}
+    old_articles = {a["source"]: a for a in current.manifest.get("articles", [])} if current else {}
+    old_skipped = {s["source"]: s["reason"] for s in current.manifest.get("skipped", [])} if current else {}
+
+    kept: list[Article] = []  # unchanged, vectors reused
+    fresh: list[LoadedArticle] = []
+    skipped: list[Skipped] = []
+    seen_content: dict[str, str] = {}
+    files: dict[str, dict[str, Any]] = {}
+    names = sorted(stats)
+    for i, name in enumerate(names):
+        path = corpus / name
+        old = old_files.get(name)
+        same_stat = old is not None and all(old.get(k) == stats[name][k] for k in ("size", "mtime_ns"))
+        digest = old["sha256"] if same_stat else file_digest(path)
+        files[name] = {**stats[name], "sha256": digest}
+        if old is not None and old.get("sha256") == digest:
+            if name in old_skipped:
+                skipped.append(Skipped(name, old_skipped[name]))
+                continue
+            if name in old_articles:
+                key = old_articles[name]["content_key"]
+                if key in seen_content:
+                    skipped.append(Skipped(name, f"duplicate of {seen_content[key]}"))
+                    continue
+                seen_content[key] = name
+                kept.append(Article(**{k: old_articles[name][k] for k in Article.__dataclass_fields__}))
+                continue
+        result = read_article(path, corpus, settings.max_file_bytes)
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        key = content_key(result)
+        if key in seen_content:
+            skipped.append(Skipped(name, f"duplicate of {seen_content[key]}"))
+            continue
+        seen_content[key] = name
+        fresh.append(result)
+        if progress:
+            progress("reading", i + 1, len(names))
+
+    kept_sources = {a.source for a in kept}
+    old_sources = set(old_articles)
+    summary = BuildSummary(
+        articles=len(kept) + len(fresh),
+        chunks=0,
+        added=sorted(a.article.source for a in fresh if a.article.source not in old_sources),
+        updated=sorted(a.article.source for a in fresh if a.article.source in old_sources),
+        removed=sorted(old_sources - kept_sources - {a.article.source for a in fresh}),
+        skipped=skipped,
+    )
+    for s in skipped:
+        log.warning("skipped %s: %s", s.source, s.reason)
+    if not kept and not fresh:
+        raise CorpusError(
+            f"no usable article in {corpus}"
+            + (": " + "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5]) if skipped else " (folder is empty)")
+        )
+    unchanged = current is not None and not fresh and not summary.removed and files == old_files
+    if unchanged:
+        summary.chunks = len(current.chunks)
+        return summary
+
+    data = _assemble(current, kept, fresh, settings, progress, summary)
+    data.manifest = {
+        "signature": settings.index_signature(),
+        "model": settings.model,
+        "dim": int(data.chunk_vectors.shape[1]),
+        "chunking": asdict(settings.chunking),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "files": files,
+        "articles": [
+            {**asdict(a), "content_key": k}
+            for a, k in _with_keys(data.articles.values(), old_articles, fresh)
+        ],
+        "skipped": [asdict(s) for s in skipped],
+        "index_kind": data.dense.kind,
+    }
+    store.save(index_dir, data)
+    summary.chunks = len(data.chunks)
+    return summary
+
+
+def _with_keys(articles, old_articles: dict[str, dict], fresh: list[LoadedArticle]):
+    fresh_keys = {f.article.source: content_key(f) for f in fresh}
+    for a in articles:
+        yield a, fresh_keys.get(a.source) or old_articles[a.source]["content_key"]
+
+
+def _assemble(
+    current: store.IndexData | None,
+    kept: list[Article],
+    fresh: list[LoadedArticle],
+    settings: Settings,
+    progress: Progress | None,
+    summary: BuildSummary,
+) -> store.IndexData:
+    """Carry over kept articles' rows, embed the fresh ones, and index them all."""
+    chunks: list[Chunk] = []
+    chunk_rows: list[np.ndarray] = []
+    sent_spans: list[tuple[int, int]] = []
+    sent_sources: list[str] = []
+    sent_rows: list[np.ndarray] = []
+    kept_sources = {a.source for a in kept}
+    if current is not None and kept_sources:
+        for c, vec in zip(current.chunks, current.chunk_vectors):
+            if c.source in kept_sources:
+                chunks.append(Chunk(len(chunks), c.source, c.start, c.end, c.text, c.sentences))
+                chunk_rows.append(vec[None, :])
+        for src, span, vec in zip(current.sentence_sources, current.sentences, current.sentence_vectors):
+            if src in kept_sources:
+                sent_sources.append(src)
+                sent_spans.append((int(span[0]), int(span[1])))
+                sent_rows.append(vec[None, :])
+
+    new_chunk_texts: list[str] = []
+    new_sent_texts: list[str] = []
+    for loaded in fresh:
+        wins, sentences = _segment(loaded, settings)
+        for (s, e), spans in wins:
+            chunks.append(Chunk(len(chunks), loaded.article.source, s, e, loaded.text[s:e], spans))
+            new_chunk_texts.append(_embed_text(loaded.text, spans))
+        for s, e in sentences:
+            sent_sources.append(loaded.article.source)
+            sent_spans.append((s, e))
+            new_sent_texts.append(" ".join(loaded.text[s:e].split()))
+
+    if new_chunk_texts or new_sent_texts:
+        embedder = get_embedder(settings.model)
+        total = len(new_chunk_texts) + len(new_sent_texts)
+
+        def report(done: int, _: int, offset: int = 0) -> None:
+            if progress:
+                progress("embedding", offset + done, total)
+
+        chunk_rows.append(embedder.passages(new_chunk_texts, settings.batch_size, report))
+        sent_rows.append(
+            embedder.passages(new_sent_texts, settings.batch_size, lambda d, t: report(d, t, len(new_chunk_texts)))
+        )
+        summary.embedded_chunks = len(new_chunk_texts)
+    chunk_vectors = np.vstack(chunk_rows).astype(np.float32)
+    sentence_vectors = np.vstack(sent_rows).astype(np.float32)
+    articles = {a.source: a for a in kept} | {f.article.source: f.article for f in fresh}
+    articles = dict(sorted(articles.items()))
+    return store.IndexData(
+        manifest={},
+        articles=articles,
+        chunks=chunks,
+        chunk_vectors=chunk_vectors,
+        sentences=np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2),
+        sentence_sources=sent_sources,
+        sentence_vectors=sentence_vectors,
+        dense=VectorIndex.fit(chunk_vectors),
+    )

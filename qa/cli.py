@@ -1,0 +1,127 @@
+"""``python -m qa build | search | ask | verify | eval | add``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import QAError
+
+
+def _progress_bar() -> Callable[[str, int, int], None]:
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=" items", file=sys.stderr, leave=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _paths(args: argparse.Namespace) -> dict:
+    from .retrieve import resolve_paths
+
+    corpus, index = resolve_paths(args.corpus, args.index)
+    return {"corpus": corpus, "index": index}
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_index
+
+    summary = build_index(**_paths(args), force=args.force, progress=_progress_bar())
+    print(
+        f"{summary.articles} articles, {summary.chunks} chunks "
+        f"({summary.embedded_chunks} embedded now; added {len(summary.added)}, updated {len(summary.updated)}, "
+        f"removed {len(summary.removed)}) in {summary.seconds:.1f} s"
+        + (f" - full rebuild: {summary.reason}" if summary.rebuilt else "")
+    )
+    for s in summary.skipped:
+        print(f"skipped {s.source}: {s.reason}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .retrieve import search
+
+    hits = search(args.question, args.k, filters=_filters(args), **_paths(args))
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    for rank, p in enumerate(hits, 1):
+        text = " ".join(p.text.split())
+        print(f"{rank:2d}. {p.score:.3f}  {p.source} [{p.lang}] {p.start}-{p.end}\n    {text[:300]}")
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> dict | None:
+    filters = {}
+    if getattr(args, "lang", None):
+        filters["lang"] = args.lang
+    if getattr(args, "source", None):
+        filters["source"] = args.source
+    if getattr(args, "date_from", None):
+        filters["date_from"] = args.date_from
+    if getattr(args, "date_to", None):
+        filters["date_to"] = args.date_to
+    return filters or None
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", default="seeds", help="folder of articles (default: seeds)")
+    p.add_argument("--index", default="index", help="index folder (default: index)")
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", type=int, default=10, help="passages to retrieve")
+    p.add_argument("--lang", action="append", help="only articles in this language (repeatable)")
+    p.add_argument("--source", action="append", help="only this file or outlet (repeatable)")
+    p.add_argument("--date-from", help="ISO date lower bound")
+    p.add_argument("--date-to", help="ISO date upper bound")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build or update the index")
+    _add_common(p)
+    p.add_argument("--force", action="store_true", help="rebuild from scratch")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="ranked passages for a question")
+    p.add_argument("question")
+    _add_common(p)
+    _add_filters(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+    return parser
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

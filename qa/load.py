@@ -1,0 +1,109 @@
+"""Read a folder of articles into (Article, text) pairs, skipping bad files.
+
+Every file that is not indexed is reported with a reason instead of raising,
+so one broken upload never blocks the rest of the corpus. Text is read with
+``Path.read_text(encoding="utf-8")`` exactly as citations are verified, so the
+offsets we store are offsets into what a verifier reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clean import content_spans
+from .langid import detect
+from .metadata import date_of, outlet_of, title_of
+from .types import Article, Skipped
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class LoadedArticle:
+    article: Article
+    text: str
+    spans: list[tuple[int, int]]  # content spans chosen by clean.py
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def list_article_files(corpus: Path) -> list[Path]:
+    """Candidate files, sorted by name so duplicates resolve deterministically."""
+    if not corpus.is_dir():
+        return []
+    return sorted(
+        p for p in corpus.iterdir() if p.is_file() and not p.name.startswith(".") and not p.name.endswith("~")
+    )
+
+
+def read_article(path: Path, corpus: Path, max_bytes: int) -> LoadedArticle | Skipped:
+    """One file to an article, or a Skipped saying why it cannot be indexed."""
+    name = path.relative_to(corpus).as_posix()
+    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+        hint = " (import HTML with `python -m qa add FILE`)" if path.suffix.lower() in (".html", ".htm") else ""
+        return Skipped(name, f"unsupported file type '{path.suffix or 'none'}'{hint}")
+    size = path.stat().st_size
+    if size == 0:
+        return Skipped(name, "empty file")
+    if size > max_bytes:
+        return Skipped(name, f"file too large ({size:,} bytes > {max_bytes:,})")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        return Skipped(name, "binary file (contains NUL bytes)")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Skipped(name, f"not valid UTF-8 at byte {exc.start}: re-save the file as UTF-8")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        return Skipped(name, "no text (whitespace only)")
+    spans = content_spans(text)
+    if not spans:
+        return Skipped(name, "no article text left after removing boilerplate")
+    body = "\n".join(text[s:e] for s, e in spans)
+    digest = hashlib.sha256(raw).hexdigest()
+    article = Article(
+        id=digest[:16],
+        source=name,
+        title=title_of(text, fallback=path.stem),
+        lang=detect(body, fallback="en"),
+        date=date_of(text),
+        outlet=outlet_of(text),
+        sha256=digest,
+        n_chars=len(text),
+    )
+    return LoadedArticle(article, text, spans)
+
+
+def content_key(loaded: LoadedArticle) -> str:
+    """Identity of the article's words, blind to whitespace, case and boilerplate."""
+    words = " ".join(loaded.text[s:e] for s, e in loaded.spans).casefold().split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+
+
+def load_corpus(corpus: Path, max_bytes: int = 20_000_000) -> tuple[list[LoadedArticle], list[Skipped]]:
+    """All usable articles of ``corpus`` (duplicates once) and the skipped files."""
+    loaded: list[LoadedArticle] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}
+    for path in list_article_files(corpus):
+        result = read_article(path, corpus, max_bytes)
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        key = content_key(result)
+        if key in seen:
+            skipped.append(Skipped(result.article.source, f"duplicate of {seen[key]}"))
+            continue
+        seen[key] = result.article.source
+        loaded.append(result)
+    for s in skipped:
+        log.warning("skipped %s: %s", s.source, s.reason)
+    return loaded, skipped

