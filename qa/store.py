@@ -21,11 +21,11 @@ import numpy as np
 
 from .errors import IndexCorruptError
 from .types import Article, Chunk
+from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
 FORMAT = 1
 CURRENT = "CURRENT"
-_FILES = ("manifest.json", "chunks.jsonl", "sentences.npy", "chunk_vectors.npy", "sentence_vectors.npy", "dense.faiss")
 
 
 @dataclass
@@ -35,11 +35,12 @@ class IndexData:
     manifest: dict[str, Any]
     articles: dict[str, Article]  # by source
     chunks: list[Chunk]
-    chunk_vectors: np.ndarray
+    chunk_vectors: list[np.ndarray]  # one matrix per dense view (model), rows = chunks
     sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
     sentence_sources: list[str]
-    sentence_vectors: np.ndarray
-    dense: VectorIndex
+    sentence_vectors: list[np.ndarray]  # one matrix per view, rows = sentences
+    dense: list[VectorIndex]  # one FAISS index per view
+    lexical: LexicalIndex
     path: Path | None = None
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
 
@@ -56,6 +57,17 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every file a library wrote for us (bm25s does not fsync)."""
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(root)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -111,19 +123,22 @@ def load(index_dir: Path) -> IndexData | None:
             row = json.loads(line)
             row["sentences"] = tuple(tuple(s) for s in row["sentences"])
             chunks.append(Chunk(**row))
-        chunk_vectors = np.load(gen / "chunk_vectors.npy")
-        sentence_vectors = np.load(gen / "sentence_vectors.npy")
+        views = range(len(manifest["models"]))
+        chunk_vectors = [np.load(gen / f"chunk_vectors-{v}.npy") for v in views]
+        sentence_vectors = [np.load(gen / f"sentence_vectors-{v}.npy") for v in views]
         sentences = np.load(gen / "sentences.npy")
-        dense = VectorIndex.load(gen / "dense.faiss")
+        dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
+        lexical = LexicalIndex.load(gen / "lexical")
         articles = {a["source"]: Article(**{k: a[k] for k in Article.__dataclass_fields__}) for a in manifest["articles"]}
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any damage means "rebuild", with the cause
         raise IndexCorruptError(f"index in {gen} is damaged ({type(exc).__name__}: {exc})") from exc
     n = len(chunks)
-    if not (len(chunk_vectors) == len(dense) == n == manifest.get("n_chunks")):
-        raise IndexCorruptError(f"index in {gen} is inconsistent: {n} chunks, {len(dense)} vectors")
-    if len(sentences) != len(sentence_vectors) or len(sentences) != len(manifest.get("sentence_sources", [])):
+    if n != manifest.get("n_chunks") or any(len(m) != n for m in chunk_vectors) or any(len(d) != n for d in dense):
+        raise IndexCorruptError(f"index in {gen} is inconsistent: {n} chunks, {[len(d) for d in dense]} vectors")
+    n_sent = len(sentences)
+    if n_sent != len(manifest.get("sentence_sources", [])) or any(len(m) != n_sent for m in sentence_vectors):
         raise IndexCorruptError(f"index in {gen} has inconsistent sentence tables")
     return IndexData(
         manifest=manifest,
@@ -134,6 +149,7 @@ def load(index_dir: Path) -> IndexData | None:
         sentence_sources=manifest["sentence_sources"],
         sentence_vectors=sentence_vectors,
         dense=dense,
+        lexical=lexical,
         path=gen,
     )
 
@@ -147,14 +163,16 @@ def save(index_dir: Path, data: IndexData) -> Path:
     try:
         rows = [json.dumps({**asdict(c), "sentences": [list(s) for s in c.sentences]}, ensure_ascii=False) for c in data.chunks]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
-        _save_npy(tmp / "chunk_vectors.npy", data.chunk_vectors.astype(np.float32))
-        _save_npy(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float32))
+        for v, (chunk_m, sent_m, dense) in enumerate(zip(data.chunk_vectors, data.sentence_vectors, data.dense)):
+            _save_npy(tmp / f"chunk_vectors-{v}.npy", chunk_m.astype(np.float32))
+            _save_npy(tmp / f"sentence_vectors-{v}.npy", sent_m.astype(np.float32))
+            dense.save(tmp / f"dense-{v}.faiss")
         _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
-        data.dense.save(tmp / "dense.faiss")
+        data.lexical.save(tmp / "lexical")
         manifest = {**data.manifest, "format": FORMAT, "n_chunks": len(data.chunks)}
         manifest["sentence_sources"] = list(data.sentence_sources)
         _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-        _fsync_dir(tmp)
+        _fsync_tree(tmp)
         os.rename(tmp, index_dir / name)
         pointer_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
         _write(pointer_tmp, name.encode())

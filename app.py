@@ -1,0 +1,471 @@
+"""Chat with the news corpus: ``streamlit run app.py``.
+
+This file only renders. Retrieval and answering live in ``qa`` (``ask``,
+``build_index``), file handling in ``qa.ingest``, so the app, the command
+line and the tests share one implementation.
+
+Two rules shape everything below:
+
+* Nothing from an article, a citation or a question reaches the page as
+  markup. Text goes through ``md_escape`` (Markdown) or ``html.escape``
+  (HTML) first, so an article containing ``<script>`` or ``**bold**`` shows
+  exactly those characters.
+* Loading the model and the index costs seconds; a rerun must not. The engine
+  is created once per process (``st.cache_resource``), answers are kept in
+  ``st.session_state``, and the index only changes when the corpus does.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from qa import Answer, BuildSummary, ask, build_index, search
+from qa.errors import CorpusError, InvalidQuestionError, QAError, UnsafeFileError
+from qa.ingest import ALLOWED_SUFFIXES, add_file, remove_file
+from qa.retrieve import get_engine, resolve_paths
+
+Progress = Callable[[str, int, int], None]
+
+LANG_NAMES = {
+    "de": "German", "en": "English", "nl": "Dutch", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "pl": "Polish", "ru": "Russian", "uk": "Ukrainian", "tr": "Turkish", "hy": "Armenian",
+    "az": "Azerbaijani", "ka": "Georgian", "sv": "Swedish", "da": "Danish", "cs": "Czech", "ar": "Arabic",
+    "zh": "Chinese", "ja": "Japanese",
+}  # fmt: skip
+EXAMPLES = ("Why did Aliyev skip the Granada talks?", "Wer hat mit Aliyev telefoniert?")
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark;
+# escaping all of them also disarms Streamlit's extras (:red[...], $math$).
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+_MARKER = re.compile(r"\\\[(\d+(?:\\?,\s*\d+)*)\\\]")
+
+
+# -- pure helpers (tested without a browser) ---------------------------------
+def md_escape(text: str) -> str:
+    """Text that Markdown renders literally, line breaks kept."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    return "  \n".join(escaped.splitlines())
+
+
+def lang_name(code: str | None) -> str:
+    if not code:
+        return "an unknown language"
+    if code in LANG_NAMES:
+        return LANG_NAMES[code]
+    try:
+        import pycountry
+
+        found = pycountry.languages.get(alpha_2=code)
+        return found.name if found else code
+    except Exception:  # noqa: BLE001 - a name is a nicety, the code will do
+        return code
+
+
+def answer_markdown(text: str, turn: int, numbers: Iterable[int]) -> str:
+    """Escaped answer text whose ``[n]`` markers link to citation card n."""
+    known = set(numbers)
+
+    def link(match: re.Match[str]) -> str:
+        nums = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        if not nums or any(n not in known for n in nums):
+            return match.group(0)
+        return "".join(f"[\\[{n}\\]](#cite-{turn}-{n})" for n in nums)
+
+    return _MARKER.sub(link, md_escape(text))
+
+
+def language_note(quote_lang: str | None, question_lang: str | None) -> str | None:
+    """Say so when the evidence is in another language than the question."""
+    if not quote_lang or not question_lang or quote_lang == question_lang:
+        return None
+    return f"Quote in {lang_name(quote_lang)}; the question was in {lang_name(question_lang)}."
+
+
+_CENTER_SCRIPT = (
+    "<script>(function(){var n=0;function go(){var m=document.getElementById(MARK_ID);"
+    "var b=m&&m.closest('.qa-article');if(!b||!b.clientHeight){if(n++<80)setTimeout(go,100);return;}"
+    "b.scrollTop=Math.max(0,m.offsetTop-b.clientHeight/3);}go();})();</script>"
+)
+
+
+def article_html(text: str, start: int, end: int, mark_id: str) -> str:
+    """The whole article, escaped, with the span marked and scrolled into view.
+
+    The script only moves the article's own scroll box (never the page), so
+    reruns do not make the page jump; Streamlit runs it again only when this
+    HTML changes.
+    """
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    body = (
+        html.escape(text[:start])
+        + f'<mark id="{mark_id}" class="qa-mark">{html.escape(text[start:end])}</mark>'
+        + html.escape(text[end:])
+    )
+    script = _CENTER_SCRIPT.replace("MARK_ID", json.dumps(mark_id))
+    return f'<div class="qa-article" data-testid="qa-article">{body}</div>{script}'
+
+
+def index_age(created: str | None, now: datetime | None = None) -> str:
+    if not created:
+        return "unknown"
+    try:
+        then = datetime.strptime(created, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return created
+    seconds = max(0, int(((now or datetime.now(then.tzinfo)) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def model_name(manifest: dict[str, Any]) -> str:
+    models = manifest.get("models") or manifest.get("model") or "?"
+    return " + ".join(models) if isinstance(models, list) else str(models)
+
+
+def build_filters(langs: list[str], sources: list[str], dates: tuple[date, ...] | None) -> dict[str, Any] | None:
+    """The ``filters`` dict ``ask()`` takes, or None when nothing is selected."""
+    filters: dict[str, Any] = {}
+    if langs:
+        filters["lang"] = list(langs)
+    if sources:
+        filters["source"] = list(sources)
+    if dates:
+        filters["date_from"] = dates[0].isoformat()
+        if len(dates) > 1:
+            filters["date_to"] = dates[1].isoformat()
+    return filters or None
+
+
+def corpus_paths() -> tuple[Path, Path]:
+    """Corpus and index from ``QA_CORPUS`` / ``QA_INDEX`` (tests point these at temp folders)."""
+    corpus, index = resolve_paths(os.environ.get("QA_CORPUS", "seeds"), os.environ.get("QA_INDEX", "index"))
+    return corpus.resolve(), index.resolve()
+
+
+@dataclass
+class UploadReport:
+    """What happened to a batch of uploads, for the sidebar to show."""
+
+    saved: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    summary: BuildSummary | None = None
+    error: str | None = None
+
+
+def ingest_uploads(
+    files: Iterable[tuple[str, bytes]], corpus: Path, index: Path, progress: Progress | None = None
+) -> UploadReport:
+    """Store each upload through ``qa.ingest`` and update the index once.
+
+    One bad file must not block the others, so refusals are collected rather
+    than raised. The index update is incremental: only new articles are embedded.
+    """
+    report = UploadReport()
+    for name, data in files:
+        try:
+            report.saved.append(add_file(corpus, name, data).name)
+        except (UnsafeFileError, CorpusError) as exc:
+            report.refused.append((name, str(exc)))
+    if report.saved:
+        report.summary, report.error = rebuild(corpus, index, progress)
+    return report
+
+
+def rebuild(
+    corpus: Path, index: Path, progress: Progress | None = None, force: bool = False
+) -> tuple[BuildSummary | None, str | None]:
+    """``build_index`` then make the cached engine pick the new generation up now."""
+    try:
+        summary = build_index(corpus=corpus, index=index, progress=progress, force=force)
+    except QAError as exc:
+        return None, str(exc)
+    try:
+        get_engine(corpus, index).refresh(force_check=True)
+    except QAError:
+        pass  # the next question reports it
+    return summary, None
+
+
+# -- cached resources ----------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the model and the index…")
+def load_engine(corpus: str, index: str):
+    """One engine (model + index) per process; builds the index on first run."""
+    engine = get_engine(corpus, index)
+    search("warm-up", 1, corpus=corpus, index=index)  # load the model(s) now, not on the first question
+    return engine
+
+
+# -- rendering -----------------------------------------------------------------
+CSS = """<style>
+.qa-card-head{font-size:0.95rem;line-height:1.4;scroll-margin-top:4rem}
+.qa-card-head:target{outline:2px solid #f2c94c;border-radius:4px}
+.qa-num{font-weight:700;margin-right:0.35rem}
+.qa-tag{display:inline-block;font-size:0.75rem;padding:0 0.35rem;border-radius:4px;background:rgba(128,128,128,0.18);margin-left:0.3rem}
+.qa-quote{border-left:3px solid #f2c94c;padding:0.1rem 0.6rem;margin:0.35rem 0;white-space:pre-wrap}
+.qa-article{position:relative;max-height:20rem;overflow-y:auto;white-space:pre-wrap;line-height:1.55;
+ padding:0.6rem 0.8rem;border:1px solid rgba(128,128,128,0.35);border-radius:6px;font-size:0.92rem}
+.qa-mark{background:#ffe066;color:#000;padding:0 1px;border-radius:2px}
+</style>"""
+
+
+def card_head(anchor: str, label: str, item: Any) -> str:
+    parts = [f'<span class="qa-num">{html.escape(label)}</span>']
+    if item.outlet:
+        parts.append(f"<b>{html.escape(item.outlet)}</b> · ")
+    parts.append(html.escape(item.title or item.source))
+    if item.date:
+        parts.append(f" · {html.escape(item.date)}")
+    parts.append(f'<span class="qa-tag">{html.escape((item.lang or "?").upper())}</span>')
+    parts.append(f'<span class="qa-tag">score {item.score:.2f}</span>')
+    parts.append(f'<span class="qa-tag">{html.escape(item.source)}</span>')
+    return f'<div class="qa-card-head" id="{anchor}">{"".join(parts)}</div>'
+
+
+def render_card(corpus: Path, turn: int, key: str, label: str, item: Any, quote: str, question_lang: str) -> None:
+    """A citation (or related passage) card; opening it shows the full article."""
+    anchor = f"cite-{turn}-{key}"
+    with st.container(border=True):
+        st.html(card_head(anchor, label, item))
+        st.html(f'<div class="qa-quote">{html.escape(quote)}</div>')
+        note = language_note(item.lang, question_lang)
+        if note:
+            st.caption(note)
+        box = st.expander("Show in the full article", key=f"open-{turn}-{key}", on_change="rerun")
+        if box.open:
+            with box:
+                render_article(corpus, item, quote, f"{anchor}-mark")
+
+
+def render_article(corpus: Path, item: Any, quote: str, mark_id: str) -> None:
+    try:
+        text = (corpus / item.source).read_text(encoding="utf-8")
+    except OSError:
+        st.warning(f"The article {md_escape(item.source)} is no longer in the corpus.")
+        return
+    start, end = item.start, item.end
+    if text[start:end] != quote:  # the file changed since the answer: find the quote again
+        found = text.find(quote)
+        if found < 0:
+            st.warning("The article changed since this answer; the quote is no longer in it.")
+            start = end = 0
+        else:
+            start, end = found, found + len(quote)
+    st.html(article_html(text, start, end, mark_id), unsafe_allow_javascript=True)
+    st.caption(f"Characters {start}–{end} of {len(text)} in {md_escape(item.source)}")
+
+
+def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
+    tid = turn["id"]
+    with st.chat_message("user"):
+        st.markdown(md_escape(turn["question"]))
+    with st.chat_message("assistant"):
+        if turn.get("error"):
+            st.error(turn["error"])
+            return
+        ans: Answer = turn["answer"]
+        st.status(turn["status"], state="complete", expanded=False)
+        if ans.abstained:
+            st.markdown("#### Not in these articles")
+            if ans.text:
+                st.markdown(md_escape(ans.text))
+            related = ans.passages[:3]
+            if related:
+                st.caption("Closest related passages (related, but they do not answer the question):")
+            for i, p in enumerate(related, 1):
+                render_card(corpus, tid, f"r{i}", f"Related {i}", p, p.text, ans.language)
+            return
+        st.markdown(answer_markdown(ans.text, tid, [c.n for c in ans.citations]))
+        for c in ans.citations:
+            render_card(corpus, tid, str(c.n), f"[{c.n}]", c, c.quote, ans.language)
+
+
+def history_for_ask(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    history: list[dict[str, str]] = []
+    for t in turns:
+        if t.get("answer") is not None:
+            history.append({"role": "user", "content": t["question"]})
+            history.append({"role": "assistant", "content": t["answer"].text})
+    return history
+
+
+def answer_question(question: str, corpus: Path, index: Path, k: int, filters: dict[str, Any] | None) -> None:
+    turns = st.session_state.turns
+    turn: dict[str, Any] = {"id": st.session_state.next_turn, "question": question, "filters": filters}
+    st.session_state.next_turn += 1
+    with st.chat_message("user"):
+        st.markdown(md_escape(question))
+    with st.chat_message("assistant"), st.status("Searching the articles…", expanded=False) as status:
+        started = time.perf_counter()
+        try:
+            ans = ask(question, history_for_ask(turns), k=k, filters=filters, corpus=str(corpus), index=str(index))
+        except InvalidQuestionError as exc:
+            turn["error"] = f"Please rephrase: {exc}"
+        except QAError as exc:
+            turn["error"] = str(exc)
+        else:
+            took = time.perf_counter() - started
+            turn["answer"] = ans
+            sources = len({p.source for p in ans.passages})
+            scope = f" · filters: {_describe(filters)}" if filters else ""
+            turn["status"] = (
+                f"Read {len(ans.passages)} passages from {sources} articles · {ans.composer} · {took:.1f} s{scope}"
+            )
+        status.update(label="Done", state="error" if "error" in turn else "complete")
+    turns.append(turn)
+    st.rerun()
+
+
+def _describe(filters: dict[str, Any]) -> str:
+    return "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
+
+
+def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any] | None]:
+    """Overview, filters and corpus management; returns (k, filters) for ``ask``."""
+    st.sidebar.title("News Q&A")
+    data = engine.data if engine is not None else None
+    articles = list(data.articles.values()) if data else []
+    if data:
+        manifest = data.manifest or {}
+        langs = sorted({a.lang for a in articles})
+        c1, c2 = st.sidebar.columns(2)
+        c1.metric("Articles", len(articles))
+        c2.metric("Chunks", len(data.chunks))
+        st.sidebar.caption(
+            f"Languages: {', '.join(f'{lang_name(x)} ({x})' for x in langs)}  \n"
+            f"Model: `{model_name(manifest)}`  \n"
+            f"Index built {index_age(manifest.get('created'))}  \n"
+            f"Corpus: `{corpus.name}`"
+        )
+    st.sidebar.subheader("Filters")
+    langs = sorted({a.lang for a in articles})
+    lang_sel = st.sidebar.multiselect("Languages", langs, format_func=lambda x: f"{lang_name(x)} ({x})", key="f_lang")
+    by_source = {a.source: a for a in articles}
+    source_sel = st.sidebar.multiselect(
+        "Articles",
+        sorted(by_source),
+        format_func=lambda s: f"{(by_source[s].outlet + ' · ') if by_source[s].outlet else ''}{by_source[s].title[:60]}",
+        key="f_source",
+    )
+    dated = sorted(a.date for a in articles if a.date)
+    dates = None
+    if dated and st.sidebar.checkbox("Only articles published between…", key="f_use_dates",
+                                     help="Articles without a known date are left out when this is on."):
+        lo, hi = date.fromisoformat(dated[0]), date.fromisoformat(dated[-1])
+        picked = st.sidebar.date_input("Published", (lo, hi), key="f_dates")
+        dates = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+    k = st.sidebar.slider("Passages to read", 1, 30, 10, key="k")
+
+    st.sidebar.subheader("Articles")
+    with st.sidebar.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            "Add articles (.txt, .md, .html)",
+            type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
+            accept_multiple_files=True,
+            key="uploader",
+        )
+        if st.form_submit_button("Add and index") and files:
+            bar = st.progress(0.0, text="Saving…")
+            report = ingest_uploads(((f.name, f.getvalue()) for f in files), corpus, index, _progress(bar))
+            bar.empty()
+            st.session_state.upload_report = report
+            st.rerun()  # so the overview and filters above show the new articles
+    show_report(st.session_state.pop("upload_report", None))
+
+    if articles:
+        with st.sidebar.form("remove"):
+            victim = st.selectbox("Remove an article", sorted(by_source), index=None, key="remove_choice",
+                                  format_func=lambda s: f"{s} · {by_source[s].title[:40]}")
+            if st.form_submit_button("Remove") and victim:
+                try:
+                    remove_file(corpus, victim)
+                except (UnsafeFileError, FileNotFoundError) as exc:
+                    st.error(str(exc))
+                else:
+                    summary, error = rebuild(corpus, index)
+                    st.session_state.upload_report = UploadReport(summary=summary, error=error)
+                    st.session_state.removed = victim
+                    st.rerun()
+    if st.session_state.get("removed"):
+        st.sidebar.success(f"Removed {md_escape(st.session_state.pop('removed'))}")
+    if st.sidebar.button("Rebuild the index", help="Re-read and re-embed every article from scratch."):
+        bar = st.sidebar.progress(0.0, text="Rebuilding…")
+        summary, error = rebuild(corpus, index, _progress(bar), force=True)
+        bar.empty()
+        st.session_state.upload_report = UploadReport(summary=summary, error=error)
+        st.rerun()
+    if st.sidebar.button("Clear the conversation"):
+        st.session_state.turns = []
+        st.rerun()
+    return k, build_filters(lang_sel, source_sel, dates)
+
+
+def _progress(bar: Any) -> Progress:
+    def update(stage: str, done: int, total: int) -> None:
+        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage.capitalize()} {done}/{total}")
+
+    return update
+
+
+def show_report(report: UploadReport | None) -> None:
+    if report is None:
+        return
+    if report.saved:
+        st.sidebar.success("Added " + ", ".join(md_escape(n) for n in report.saved))
+    for name, reason in report.refused:
+        st.sidebar.error(f"{md_escape(name)}: {md_escape(reason)}")
+    if report.error:
+        st.sidebar.error(md_escape(report.error))
+    s = report.summary
+    if s is not None:
+        st.sidebar.info(
+            f"Index: {s.articles} articles, {s.chunks} chunks; embedded {s.embedded_chunks} new chunks "
+            f"in {s.seconds:.1f} s"
+        )
+        for skipped in s.skipped:
+            st.sidebar.warning(f"Skipped {md_escape(skipped.source)}: {md_escape(skipped.reason)}")
+
+
+def main() -> None:
+    st.set_page_config(page_title="News Q&A", page_icon="📰", layout="wide")
+    st.html(CSS)
+    st.session_state.setdefault("turns", [])
+    st.session_state.setdefault("next_turn", 0)
+    corpus, index = corpus_paths()
+    engine, load_error = None, None
+    try:
+        engine = load_engine(str(corpus), str(index))
+        engine.refresh()
+    except QAError as exc:
+        load_error = str(exc)
+    k, filters = sidebar(corpus, index, engine)
+
+    st.title("Ask the news articles")
+    if load_error:
+        st.error(f"{md_escape(load_error)}  \nAdd articles in the sidebar to start.")
+    if not st.session_state.turns:
+        st.caption(
+            "Answers quote the articles, whatever their language, and say when the articles do not answer. "
+            "Try: " + " · ".join(f"*{md_escape(q)}*" for q in EXAMPLES)
+        )
+    for turn in st.session_state.turns:
+        render_turn(corpus, turn)
+    question = st.chat_input("Ask a question about the articles…", disabled=engine is None)
+    if question and question.strip():
+        answer_question(question, corpus, index, k, filters)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""``python -m qa eval``: retrieval and answer quality on a question file.
+
+The question file is JSONL: ``question``, ``language``, ``answerable``,
+``gold`` (spans given as ``source`` + exact ``quote``, or ``start``/``end``)
+and ``key_terms``. Gold quotes are resolved to offsets here, so a file
+written by hand stays readable and still checks exact spans.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .settings import REPO_ROOT
+
+DEFAULT_QUESTIONS = REPO_ROOT / "bench" / "questions.jsonl"
+
+
+@dataclass
+class Gold:
+    source: str
+    start: int
+    end: int
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    language: str
+    answerable: bool
+    gold: list[Gold]
+    key_terms: list[str] = field(default_factory=list)
+
+
+def load_questions(path: Path, corpus: Path) -> list[Question]:
+    """Parse the file and resolve every gold quote to exact offsets."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        gold = []
+        for g in row.get("gold", []):
+            if "quote" in g:
+                text = (corpus / g["source"]).read_text(encoding="utf-8")
+                start = text.find(g["quote"])
+                if start < 0:
+                    raise ValueError(f"{path}:{n}: quote not found in {g['source']}")
+                gold.append(Gold(g["source"], start, start + len(g["quote"])))
+            else:
+                gold.append(Gold(g["source"], int(g["start"]), int(g["end"])))
+        out.append(
+            Question(
+                id=row.get("id", f"q{n}"),
+                question=row["question"],
+                language=row.get("language", ""),
+                answerable=bool(row.get("answerable", bool(gold))),
+                gold=gold,
+                key_terms=row.get("key_terms", []),
+            )
+        )
+    return out
+
+
+def hits_gold(source: str, start: int, end: int, gold: list[Gold]) -> bool:
+    """A span counts when it covers at least half of some gold span."""
+    for g in gold:
+        if g.source == source:
+            overlap = min(end, g.end) - max(start, g.start)
+            if overlap >= 0.5 * (g.end - g.start):
+                return True
+    return False
+
+
+def first_hit_rank(passages: list[Any], gold: list[Gold]) -> int | None:
+    for rank, p in enumerate(passages, 1):
+        if hits_gold(p.source, p.start, p.end, gold):
+            return rank
+    return None
+
+
+def evaluate_retrieval(questions: list[Question], engine, k: int = 10) -> dict[str, Any]:
+    """recall@1/5/10 overall and per language, plus search latency."""
+    by_lang: dict[str, list[int | None]] = defaultdict(list)
+    ranks: list[int | None] = []
+    latencies: list[float] = []
+    misses = []
+    for q in questions:
+        if not q.answerable:
+            continue
+        t = time.perf_counter()
+        passages = engine.search(q.question, k)
+        latencies.append(time.perf_counter() - t)
+        rank = first_hit_rank(passages, q.gold)
+        ranks.append(rank)
+        by_lang[q.language].append(rank)
+        if rank is None or rank > 5:
+            misses.append((q.id, rank, q.question))
+
+    def recall(rs: list[int | None], at: int) -> float:
+        return sum(1 for r in rs if r is not None and r <= at) / max(1, len(rs))
+
+    return {
+        "questions": len(ranks),
+        "recall@1": recall(ranks, 1),
+        "recall@5": recall(ranks, 5),
+        "recall@10": recall(ranks, 10),
+        "per_language": {lang: {"n": len(rs), "recall@5": recall(rs, 5)} for lang, rs in sorted(by_lang.items())},
+        "search_ms_p50": 1000 * statistics.median(latencies) if latencies else 0.0,
+        "misses": misses,
+    }
