@@ -92,9 +92,10 @@ def language_note(quote_lang: str | None, question_lang: str | None) -> str | No
     return f"Quote in {lang_name(quote_lang)}; the question was in {lang_name(question_lang)}."
 
 
+# No "<" in the script: Streamlit's sanitiser drops scripts whose text looks like markup.
 _CENTER_SCRIPT = (
     "<script>(function(){var n=0;function go(){var m=document.getElementById(MARK_ID);"
-    "var b=m&&m.closest('.qa-article');if(!b||!b.clientHeight){if(n++<80)setTimeout(go,100);return;}"
+    "var b=m&&m.closest('.qa-article');if(!b||!b.clientHeight){if(80>n++)setTimeout(go,100);return;}"
     "b.scrollTop=Math.max(0,m.offsetTop-b.clientHeight/3);}go();})();</script>"
 )
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -23,11 +23,11 @@ from . import store
 from .chunk import windows
 from .embed import get_embedder
 from .errors import CorpusError, IndexCorruptError
+from .lexical import LexicalIndex
 from .load import LoadedArticle, content_key, file_digest, list_article_files, read_article
 from .sentences import split_sentences
 from .settings import Settings
 from .types import Article, BuildSummary, Chunk, Skipped
-from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)

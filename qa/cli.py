@@ -65,6 +65,83 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .answer import ask
+
+    ans = ask(args.question, k=args.k, filters=_filters(args), **_paths(args))
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False))
+        return 0
+    print(ans.text)
+    if ans.citations:
+        print()
+    for c in ans.citations:
+        print(f"[{c.n}] {c.source} ({c.lang}) {c.start}-{c.end}: {' '.join(c.quote.split())}")
+    if ans.abstained:
+        for p in ans.passages[:3]:
+            print(f"related: {p.source} ({p.lang}) {p.start}-{p.end}: {' '.join(p.text.split())[:200]}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check saved answers (JSON lines from `ask --json`), or a fresh run of the question file."""
+    from types import SimpleNamespace
+
+    from .evaluate import DEFAULT_QUESTIONS, check_citations, load_questions
+    from .types import Citation
+
+    corpus = _paths(args)["corpus"]
+    answers = []
+    if args.file:
+        for line in Path(args.file).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                cits = [Citation(**c) for c in row["citations"]]
+                answers.append(SimpleNamespace(text=row["text"], citations=cits, question=row.get("question", "")))
+    else:
+        from .answer import ask
+
+        for q in load_questions(DEFAULT_QUESTIONS, corpus):
+            answers.append(ask(q.question, **_paths(args)))
+    problems = [f"{a.question[:60]!r}: {p}" for a in answers for p in check_citations(a, corpus)]
+    n = sum(len(a.citations) for a in answers)
+    for p in problems:
+        print(p)
+    print(f"{len(answers)} answers, {n} citations, {len(problems)} mismatches")
+    return 1 if problems else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from .answer import ask
+    from .evaluate import evaluate_answers, evaluate_retrieval, load_questions
+    from .retrieve import get_engine
+
+    paths = _paths(args)
+    questions = load_questions(Path(args.questions), paths["corpus"])
+    engine = get_engine(paths["corpus"], paths["index"])
+    retrieval = evaluate_retrieval(questions, engine)
+    answers = evaluate_answers(questions, partial(ask, **paths), paths["corpus"])
+    report = {k: v for k, v in {**retrieval, **answers}.items() if k not in ("misses", "failures", "integrity")}
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+    if args.verbose:
+        for row in retrieval["misses"] + answers["failures"]:
+            print(row)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .ingest import add_file
+
+    corpus = _paths(args)["corpus"]
+    for name in args.files:
+        path = Path(name)
+        saved = add_file(corpus, path.name, path.read_bytes())
+        print(f"added {saved.name}")
+    return cmd_build(argparse.Namespace(**{**vars(args), "force": False}))
+
+
 def _filters(args: argparse.Namespace) -> dict | None:
     filters = {}
     if getattr(args, "lang", None):
@@ -107,6 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    _add_common(p)
+    _add_filters(p)
+    p.add_argument("--json", action="store_true", help="one JSON line (feed it to `verify`)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("verify", help="re-read sources and check every citation span")
+    p.add_argument("file", nargs="?", help="JSON lines from `ask --json`; default: ask the question file")
+    _add_common(p)
+    p.set_defaults(func=cmd_verify)
+
+    from .evaluate import DEFAULT_QUESTIONS
+
+    p = sub.add_parser("eval", help="retrieval and answer quality on a question file")
+    p.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
+    _add_common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("add", help="import articles (.txt, .md, .html) into the corpus and index them")
+    p.add_argument("files", nargs="+")
+    _add_common(p)
+    p.set_defaults(func=cmd_add)
     return parser
 
 

@@ -115,3 +115,65 @@ def evaluate_retrieval(questions: list[Question], engine, k: int = 10) -> dict[s
         "search_ms_p50": 1000 * statistics.median(latencies) if latencies else 0.0,
         "misses": misses,
     }
+
+
+def check_citations(answer, corpus: Path) -> list[str]:
+    """Integrity problems of one answer: spans that don't match, markers without citations."""
+    import re
+
+    problems = []
+    for c in answer.citations:
+        path = corpus / c.source
+        if not path.is_file():
+            problems.append(f"[{c.n}] cites a missing file {c.source}")
+            continue
+        if path.read_text(encoding="utf-8")[c.start : c.end] != c.quote:
+            problems.append(f"[{c.n}] quote != {c.source}[{c.start}:{c.end}]")
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    numbers = {c.n for c in answer.citations}
+    if markers != numbers:
+        problems.append(f"markers {sorted(markers)} != citations {sorted(numbers)}")
+    return problems
+
+
+def evaluate_answers(questions: list[Question], ask, corpus: Path) -> dict[str, Any]:
+    """Cited-gold, key-term, abstention and integrity rates of ``ask``."""
+    answerable = [q for q in questions if q.answerable]
+    unanswerable = [q for q in questions if not q.answerable]
+    cited = terms = false_abstain = abstain_ok = 0
+    integrity: list[str] = []
+    latencies = []
+    failures = []
+    for q in questions:
+        t = time.perf_counter()
+        ans = ask(q.question)
+        latencies.append(time.perf_counter() - t)
+        integrity.extend(f"{q.id}: {p}" for p in check_citations(ans, corpus))
+        if not q.answerable:
+            abstain_ok += ans.abstained
+            if not ans.abstained:
+                failures.append((q.id, "answered an unanswerable question", q.question))
+            continue
+        if ans.abstained:
+            false_abstain += 1
+            failures.append((q.id, "abstained", q.question))
+            continue
+        hit = any(hits_gold(c.source, c.start, c.end, q.gold) for c in ans.citations)
+        cited += hit
+        body = " ".join(c.quote for c in ans.citations) + " " + ans.text
+        ok_terms = all(t.casefold() in body.casefold() for t in q.key_terms)
+        terms += ok_terms
+        if not hit:
+            failures.append((q.id, "gold not cited", q.question))
+    n_a, n_u = max(1, len(answerable)), max(1, len(unanswerable))
+    return {
+        "questions": len(questions),
+        "cited_gold": cited / n_a,
+        "key_terms": terms / n_a,
+        "abstention_on_unanswerable": abstain_ok / n_u,
+        "false_abstention": false_abstain / n_a,
+        "citation_integrity_errors": len(integrity),
+        "ask_ms_p50": 1000 * statistics.median(latencies) if latencies else 0.0,
+        "integrity": integrity,
+        "failures": failures,
+    }

@@ -18,7 +18,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # Ordered: longer patterns first. Each rule merges spellings of one sound.
 _RULES = [
     ("tsch", "ch"), ("sch", "sh"), ("dzj", "j"), ("zh", "j"), ("dj", "j"), ("dzh", "j"),
-    ("kh", "h"), ("ch", "h"), ("ph", "f"), ("ck", "k"), ("ij", "i"),
+    ("kh", "h"), ("ch", "h"), ("oe", "u"), ("ou", "u"), ("ph", "f"), ("ck", "k"), ("ij", "i"),
     ("yi", "i"), ("iy", "i"), ("j", "y"), ("w", "v"), ("z", "s"), ("c", "k"), ("q", "k"), ("x", "ks"),
 ]  # fmt: skip
 _DOUBLE = re.compile(r"(.)\1+")

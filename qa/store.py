@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexCorruptError
-from .types import Article, Chunk
 from .lexical import LexicalIndex
+from .types import Article, Chunk
 from .vectors import VectorIndex
 
 FORMAT = 1

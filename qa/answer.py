@@ -1,0 +1,73 @@
+"""``ask()``: a short answer whose every claim carries a verifiable citation."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .compose import compose
+from .fold import salient_words, words
+from .langid import detect
+from .llm import generative_answer
+from .query import normalise_question
+from .retrieve import Filters, get_engine, resolve_paths
+from .types import Answer
+
+History = list[dict[str, Any]] | None
+_SHORT_FOLLOW_UP = 6  # words; shorter questions lean on the previous turn
+
+
+def contextual_query(question: str, history: History) -> str:
+    """The retrieval query for a follow-up: "Why?" means why about the last topic.
+
+    A follow-up that is short or names nothing of its own is searched together
+    with the previous user question; a self-contained question is searched alone.
+    """
+    previous = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    if not previous:
+        return question
+    if len(words(question)) <= _SHORT_FOLLOW_UP or not salient_words(question):
+        return f"{question} {previous[-1]}"
+    return question
+
+
+def ask(
+    question: str,
+    history: History = None,
+    *,
+    k: int = 10,
+    filters: Filters | None = None,
+    corpus: Path | str = "seeds",
+    index: Path | str = "index",
+) -> Answer:
+    """Answer ``question`` from the corpus, citing exact spans, or abstain.
+
+    ``history`` is the previous turns as ``{"role": "user"|"assistant",
+    "content": str}``. With an LLM configured (``QA_LLM_URL``), a guarded
+    generative answer is tried first and the extractive one is the fallback.
+    """
+    started = time.perf_counter()
+    engine = get_engine(*resolve_paths(corpus, index))
+    text = normalise_question(question, engine.settings.max_question_chars)
+    previous_lang = next((t.get("language") for t in reversed(history or []) if t.get("language")), None)
+    language = detect(text, fallback=previous_lang or "en")
+    retrieval = engine.retrieve(contextual_query(text, history), k, filters)
+    answer_text, citations, abstained, composer = "", [], True, "extractive"
+    if engine.settings.llm_url and retrieval.passages:
+        generated = generative_answer(text, language, retrieval.passages, engine.settings)
+        if generated is not None:
+            answer_text, citations, abstained = generated
+            composer = "generative"
+    if composer == "extractive":
+        answer_text, citations, abstained = compose(retrieval, language)
+    return Answer(
+        text=answer_text,
+        citations=citations,
+        abstained=abstained,
+        language=language,
+        passages=retrieval.passages,
+        question=text,
+        composer=composer,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,197 @@
+"""The extractive composer: pick the sentences that answer, frame and cite them.
+
+No packaged model here can generate or translate well, so the default answer
+is made of the corpus' own sentences, quoted verbatim in their language and
+framed in the question's language. Quoting keeps every claim verifiable.
+It abstains when the evidence does not cover the question's anchors (names,
+numbers, places) or when even the best sentence is a weak match: a similarity
+threshold alone cannot tell answerable from unanswerable questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from . import store
+from .expand import expansions
+from .fold import fold, salient_words, words
+from .fold import words as words_of
+from .prompts import abstain_message, frame, language_name, quote_marks
+from .retrieve import Retrieval, zscore
+from .types import Citation, Passage
+
+
+@dataclass(frozen=True)
+class ComposerSettings:
+    passages: int = 5  # top passages whose sentences compete
+    max_sentences: int = 3
+    second_margin: float = 0.6  # further sentences must score within this of the best
+    min_similarity: float = 0.78  # best sentence's e5 cosine below this: abstain
+    # With an anchor (name, number) the corpus never mentions, abstain unless
+    # the best sentence is at least this similar. Above 1 = always abstain:
+    # "What did Erdogan say?" must not be answered with a similar-looking quote,
+    # at the cost of some false abstentions on translated institution names.
+    anchor_similarity: float = 1.01
+    fuzzy: float = 0.75  # similarity for an anchor to match a corpus word
+
+
+@dataclass
+class Scored:
+    source: str
+    start: int
+    end: int
+    score: float
+    similarity: float  # raw cosine of the primary model
+    passage: Passage
+
+
+def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings) -> list[Scored]:
+    """Every sentence of the top passages, scored against the question."""
+    data = retrieval.data
+    seen: dict[tuple[str, int, int], tuple[int, Passage]] = {}
+    for rank, p in enumerate(retrieval.passages[: settings.passages]):
+        for s, e in p.sentences:
+            seen.setdefault((p.source, s, e), (rank, p))
+    keys = [k for k in seen if k in data.sentence_rows]
+    if not keys:
+        return []
+    rows = np.asarray([data.sentence_rows[k] for k in keys])
+    langs = np.asarray([data.articles[k[0]].lang for k in keys])
+    anchors = [fold(w) for w in salient_words(retrieval.question)] + [fold(b) for b in retrieval.bridges]
+    total = np.zeros(len(keys))
+    raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
+    for v, qvec in enumerate(retrieval.query_vectors):
+        sims = raw if v == 0 else data.sentence_vectors[v][rows] @ qvec
+        total += (1.0 if v == 0 else 0.5) * zscore(sims, langs if v == 0 else None)
+    out = []
+    for i, key in enumerate(keys):
+        rank, passage = seen[key]
+        source, s, e = key
+        sentence = passage.text[s - passage.start : e - passage.start]
+        overlap = _anchor_overlap(anchors, sentence)
+        score = total[i] + 0.4 * overlap + 0.6 / (1 + rank)
+        out.append(Scored(source, s, e, float(score), float(raw[i]), passage))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _anchor_overlap(anchors: list[str], sentence: str) -> float:
+    if not anchors:
+        return 0.0
+    keys = {fold(w) for w in sentence.split()}
+    return sum(1 for a in anchors if a in keys) / len(anchors)
+
+
+def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]:
+    if not candidates:
+        return []
+    best = candidates[0]
+    chosen = [best]
+    for c in candidates[1:]:
+        if len(chosen) >= settings.max_sentences or c.score < best.score - settings.second_margin:
+            break
+        if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
+            chosen.append(c)
+    return chosen
+
+
+# Languages that capitalise common nouns: there a capital letter is no sign of a name.
+_NOUN_CAPITALISING = {"de", "lb"}
+
+
+def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[str]:
+    """Question anchors (names, numbers) that no indexed article mentions.
+
+    A question about "Erdogan" or "Eurovision 2024" over a corpus that never
+    names them cannot be answered from it, however similar the passages look.
+    Spelling variants match (fold + trigram overlap), and a place matches when
+    its country, in a corpus language, is mentioned (the bridges).
+    """
+    vocab = corpus_keys(retrieval.data)
+    langs = {a.lang for a in retrieval.data.articles.values()}
+    missing = []
+    for word in salient_words(retrieval.question):
+        if language in _NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
+            continue
+        parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
+        if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
+            continue
+        if any(fold(w) in vocab["all"] for name in expansions([word], langs) for w in words(name)):
+            continue  # a place whose country the corpus names (Granada -> Spanien)
+        missing.append(word)
+    return missing
+
+
+_VOCABS: dict[int, dict[str, set[str]]] = {}
+
+
+def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
+    """Folded keys of every indexed word, cached per loaded index."""
+    cached = _VOCABS.get(id(data))
+    if cached is None:
+        words = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
+        for article in data.articles.values():  # outlet and title count as mentions
+            words.update(fold(w) for w in words_of(f"{article.outlet or ''} {article.title}"))
+        by_first: dict[str, set[str]] = {"all": words}
+        for w in words:
+            by_first.setdefault("^" + w[:1], set()).add(w)
+        _VOCABS.clear()
+        _VOCABS[id(data)] = cached = by_first
+    return cached
+
+
+def _fuzzy_in(key: str, vocab: dict[str, set[str]], threshold: float) -> bool:
+    """Whether a spelling variant of ``key`` is in the corpus (Poetin ~ Putin)."""
+    if len(key) < 4:
+        return False
+    for word in vocab.get("^" + key[:1], ()):
+        short, long_ = sorted((word, key), key=len)
+        if len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 3:
+            return True  # inflections: Armeniens / Armenien, Karabachs / Karabach
+        if abs(len(word) - len(key)) <= 3 and SequenceMatcher(None, key, word).ratio() >= threshold:
+            return True
+    return False
+
+
+def short_title(title: str, open_q: str, close_q: str, max_words: int = 8) -> str:
+    words = title.rstrip("…").split()
+    head = " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+    return f"{open_q}{head}{close_q}"
+
+
+def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | None = None):
+    """``(text, citations, abstained)`` for one retrieval, in ``language``."""
+    settings = settings or ComposerSettings()
+    candidates = candidate_sentences(retrieval, settings)
+    if not candidates or candidates[0].similarity < settings.min_similarity:
+        return abstain_message(language), [], True
+    if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
+        return abstain_message(language), [], True
+    chosen = select(candidates, settings)
+    parts, citations = [], []
+    open_q, close_q = quote_marks(language)
+    for n, c in enumerate(chosen, 1):
+        article = retrieval.data.articles[c.source]
+        original = c.passage.text[c.start - c.passage.start : c.end - c.passage.start]
+        who = article.outlet or short_title(article.title, open_q, close_q)
+        lead = frame(language, n - 1).format(source=who, lang=language_name(article.lang, language))
+        parts.append(f"{lead} {open_q}{' '.join(original.split())}{close_q} [{n}]")
+        citations.append(
+            Citation(
+                n=n,
+                source=c.source,
+                title=article.title,
+                lang=article.lang,
+                start=c.start,
+                end=c.end,
+                quote=original,
+                score=round(c.score, 4),
+                date=article.date,
+                outlet=article.outlet,
+            )
+        )
+    return "\n\n".join(parts), citations, False

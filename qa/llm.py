@@ -1,0 +1,97 @@
+"""Optional generative composer over any OpenAI-compatible chat endpoint.
+
+For users who run an LLM (Ollama, llama.cpp's server, vLLM, OpenAI). Its
+output is accepted only if every [n] marker points at a passage we gave it
+and it is in the question's language; anything else (an invented source, a
+reply in the article's language, a server error) falls back to the
+extractive composer, so a weak or misbehaving model can't break citations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+
+from .langid import detect
+from .prompts import LLM_SYSTEM, LLM_USER, abstain_message
+from .settings import Settings
+from .types import Citation, Passage
+
+log = logging.getLogger(__name__)
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_MAX_PASSAGES = 5
+NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
+
+
+def chat(messages: list[dict[str, str]], settings: Settings) -> str:
+    """One chat completion; raises on transport or protocol errors."""
+    url = settings.llm_url.rstrip("/")
+    if not url.endswith("/chat/completions"):
+        url += "/chat/completions"
+    body = json.dumps(
+        {"model": settings.llm_model or "default", "messages": messages, "temperature": 0, "max_tokens": 400}
+    ).encode()
+    headers = {"Content-Type": "application/json"}
+    if settings.llm_api_key:
+        headers["Authorization"] = f"Bearer {settings.llm_api_key}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=settings.llm_timeout) as response:
+        payload = json.loads(response.read().decode("utf-8"))
+    return str(payload["choices"][0]["message"]["content"]).strip()
+
+
+def build_messages(question: str, language: str, passages: list[Passage]) -> list[dict[str, str]]:
+    """Passages are fenced as data; the rules live only in the system message."""
+    blocks = []
+    for n, p in enumerate(passages, 1):
+        text = " ".join(p.text.split()).replace("<<<", "«").replace(">>>", "»")
+        blocks.append(f"[{n}] ({p.lang}, {p.outlet or p.title})\n<<<\n{text}\n>>>")
+    return [
+        {"role": "system", "content": LLM_SYSTEM.format(language=language)},
+        {"role": "user", "content": LLM_USER.format(question=question, passages="\n\n".join(blocks))},
+    ]
+
+
+def accept(reply: str, language: str, passages: list[Passage]) -> tuple[str, list[Citation], bool] | None:
+    """Validate a reply and renumber its markers; None when it must be rejected."""
+    if reply.strip().strip(".").upper() == NOT_IN_ARTICLES:
+        return abstain_message(language), [], True
+    used = [int(m) for m in _MARKER.findall(reply)]
+    if not used or any(n < 1 or n > len(passages) for n in used):
+        return None  # no citation, or one that points at nothing we gave it
+    prose = _MARKER.sub(" ", reply)
+    if detect(prose, fallback=language) != language:
+        return None
+    order: list[int] = []
+    for n in used:
+        if n not in order:
+            order.append(n)
+    renumber = {old: new for new, old in enumerate(order, 1)}
+    text = _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", reply)
+    citations = []
+    for old in order:
+        p = passages[old - 1]
+        citations.append(
+            Citation(renumber[old], p.source, p.title, p.lang, p.start, p.end, p.text, p.score, p.date, p.outlet)
+        )
+    return text, citations, False
+
+
+def generative_answer(
+    question: str, language: str, passages: list[Passage], settings: Settings
+) -> tuple[str, list[Citation], bool] | None:
+    """A guarded LLM answer, or None to fall back to the extractive composer."""
+    top = passages[:_MAX_PASSAGES]
+    try:
+        reply = chat(build_messages(question, language, top), settings)
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as exc:
+        log.warning("LLM unavailable, using the extractive composer: %s", exc)
+        return None
+    result = accept(reply, language, top)
+    if result is None:
+        log.info("LLM reply rejected by the citation/language guard; using the extractive composer")
+    return result

@@ -1,0 +1,356 @@
+"""The Streamlit app, driven headlessly with ``streamlit.testing.v1.AppTest``.
+
+Every test runs the real ``app.py`` against a temporary copy of the seeds
+(plus a hostile article) through ``QA_CORPUS`` / ``QA_INDEX``. The index is
+built once per session; tests that change the corpus work on their own copy
+of corpus *and* index (copied with mtimes, so nothing is re-embedded but the
+new article).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+TIMEOUT = 120
+
+ANSWERABLE = "Why did Aliyev skip the Granada talks?"
+UNANSWERABLE = "Who won Eurovision 2024?"
+HOSTILE_NAME = "zz_hostile.txt"
+HOSTILE = (
+    "<script>alert('xss')</script> Lisbon harbour **reopened** after the storm\n\n"
+    "The harbour of Lisbon reopened on Monday after a storm had closed it for three days, "
+    "the port authority said. <img src=x onerror=alert(1)> [click](javascript:alert(1)) :red[alarm] $x^2$\n"
+    "Ferries to Barreiro resumed their normal timetable on Tuesday morning.\n"
+)
+UPLOAD = (
+    b"date 2024-05-02\nTallinn opens a new tram line to the airport\n\n"
+    b"The city of Tallinn opened a new tram line to the airport on Thursday, the mayor said.\n"
+    b"The new line cost 60 million euros and its trams run every ten minutes.\n"
+)
+
+
+def _copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, copy_function=shutil.copy2)  # keep mtimes: the index stays valid
+    return dst
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Seeds + a hostile article, indexed once for the whole session."""
+    from qa import build_index
+
+    base = tmp_path_factory.mktemp("app")
+    corpus = _copy_tree(ROOT / "seeds", base / "corpus")
+    (corpus / HOSTILE_NAME).write_text(HOSTILE, encoding="utf-8")
+    index = base / "index"
+    summary = build_index(corpus=corpus, index=index)
+    assert summary.articles == len(list((ROOT / "seeds").glob("*.txt"))) + 1
+    return corpus, index
+
+
+@pytest.fixture
+def workspace(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    corpus, index = built
+    monkeypatch.setenv("QA_CORPUS", str(corpus))
+    monkeypatch.setenv("QA_INDEX", str(index))
+    for name in ("QA_LLM_URL", "QA_LLM_MODEL", "QA_LLM_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return corpus, index
+
+
+@pytest.fixture
+def private_workspace(built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A corpus of this test's own, for tests that add or remove articles."""
+    corpus = _copy_tree(built[0], tmp_path / "corpus")
+    index = _copy_tree(built[1], tmp_path / "index")
+    (index / ".lock").unlink(missing_ok=True)
+    monkeypatch.setenv("QA_CORPUS", str(corpus))
+    monkeypatch.setenv("QA_INDEX", str(index))
+    return corpus, index
+
+
+@pytest.fixture
+def app_module() -> Iterator[ModuleType]:
+    """``app.py`` imported as a module (its UI only runs under ``__main__``)."""
+    spec = importlib.util.spec_from_file_location("qa_app_under_test", APP)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def last_answer(at: AppTest) -> Any:
+    turn = at.session_state["turns"][-1]
+    assert "error" not in turn, turn.get("error")
+    return turn["answer"]
+
+
+def htmls(at: AppTest) -> list[str]:
+    return [h.value for h in at.html]
+
+
+def markdowns(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def plain(markdown: str) -> str:
+    """What escaped Markdown displays: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def open_card(at: AppTest, key: str) -> AppTest:
+    at.session_state[f"open-{key}"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# -- chat ------------------------------------------------------------------------
+def test_answer_shows_citation_cards(workspace: tuple[Path, Path]) -> None:
+    corpus, _ = workspace
+    at = ask(start(), ANSWERABLE)
+    ans = last_answer(at)
+    assert not ans.abstained and ans.citations
+    # The question and the answer are in the chat; [n] markers link to the cards.
+    assert any("Granada talks" in m for m in markdowns(at))
+    answer_md = next(m for m in markdowns(at) if "(#cite-0-1)" in m)
+    assert "[\\[1\\]](#cite-0-1)" in answer_md
+    heads = [h for h in htmls(at) if 'class="qa-card-head"' in h]
+    assert len(heads) == len(ans.citations)
+    for c, head in zip(ans.citations, heads):
+        assert f'id="cite-0-{c.n}"' in head
+        assert f"score {c.score:.2f}" in head
+        assert html.escape(c.lang.upper()) in head
+        assert html.escape(c.title) in head
+        assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
+    assert [s.state for s in at.status] == ["complete"]
+    assert [e.label for e in at.expander] == ["Show in the full article"] * len(ans.citations)
+    # A quote in another language than the question says so.
+    foreign = [c for c in ans.citations if c.lang != ans.language]
+    notes = [c.value for c in at.caption if c.value.startswith("Quote in")]
+    assert len(notes) == len(foreign)
+
+
+def test_opening_a_card_shows_the_full_article_with_the_quote_marked(workspace: tuple[Path, Path]) -> None:
+    corpus, _ = workspace
+    at = ask(start(), ANSWERABLE)
+    c = last_answer(at).citations[0]
+    assert not [h for h in htmls(at) if "qa-article" in h and "<mark" in h]  # closed: nothing rendered
+    open_card(at, f"0-{c.n}")
+    views = [h for h in htmls(at) if 'data-testid="qa-article"' in h]
+    assert len(views) == 1
+    text = (corpus / c.source).read_text(encoding="utf-8")
+    mark = re.search(r'<mark id="cite-0-1-mark" class="qa-mark">(.*?)</mark>', views[0], re.S)
+    assert mark and html.unescape(mark.group(1)) == c.quote
+    # The full article is there, escaped, around the mark.
+    body = re.sub(r"<script>.*?</script>", "", views[0], flags=re.S)
+    assert html.unescape(re.sub(r"<[^>]+>", "", body)) == text
+    assert "scrollTop" in views[0]
+
+
+def test_follow_up_passes_history(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa
+
+    calls: list[dict[str, Any]] = []
+    real = qa.ask
+
+    def spy(question: str, history: list[dict] | None = None, **kw: Any) -> Any:
+        calls.append({"question": question, "history": list(history or []), **kw})
+        return real(question, history, **kw)
+
+    monkeypatch.setattr(qa, "ask", spy)
+    at = ask(ask(start(), ANSWERABLE), "Who was supposed to mediate?")
+    assert [c["question"] for c in calls] == [ANSWERABLE, "Who was supposed to mediate?"]
+    assert calls[0]["history"] == []
+    history = calls[1]["history"]
+    assert [(h["role"], h["content"]) for h in history] == [
+        ("user", ANSWERABLE),
+        ("assistant", at.session_state["turns"][0]["answer"].text),
+    ]
+    assert len(at.chat_message) == 4
+
+
+def test_abstention_shows_not_in_articles_and_related(workspace: tuple[Path, Path]) -> None:
+    at = ask(start(), UNANSWERABLE)
+    ans = last_answer(at)
+    assert ans.abstained
+    assert any("Not in these articles" in m for m in markdowns(at))
+    related = [h for h in htmls(at) if 'class="qa-card-head"' in h]
+    assert 1 <= len(related) <= 3
+    assert 'id="cite-0-r1"' in related[0]
+    assert all("(#cite-" not in m for m in markdowns(at))
+
+
+def test_language_filter_changes_the_result(workspace: tuple[Path, Path]) -> None:
+    at = ask(start(), ANSWERABLE)
+    unfiltered = last_answer(at)
+    assert {p.lang for p in unfiltered.passages} - {"en"}, "the seeds hold non-English passages for this question"
+    at.multiselect(key="f_lang").set_value(["en"]).run()
+    ask(at, ANSWERABLE)
+    filtered = last_answer(at)
+    assert at.session_state["turns"][-1]["filters"] == {"lang": ["en"]}
+    assert filtered.passages and {p.lang for p in filtered.passages} == {"en"}
+    assert all(c.lang == "en" for c in filtered.citations)
+    assert [p.source for p in filtered.passages] != [p.source for p in unfiltered.passages]
+    assert any("filters: lang=en" in s.label for s in at.status)
+
+
+def test_rerun_does_not_reembed_or_reload(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.build
+    import qa.embed
+
+    at = ask(start(), ANSWERABLE)
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a rerun must not embed passages or rebuild the index")
+
+    monkeypatch.setattr(qa.embed.Embedder, "passages", forbidden)
+    monkeypatch.setattr(qa.build, "_assemble", forbidden)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    fresh = AppTest.from_file(str(APP), default_timeout=10).run()  # cached engine: a new session is quick
+    assert not fresh.exception, [e.value for e in fresh.exception]
+
+
+# -- safety ----------------------------------------------------------------------
+def test_hostile_article_renders_as_text(workspace: tuple[Path, Path]) -> None:
+    at = ask(start(), "When did the harbour of Lisbon reopen?")
+    ans = last_answer(at)
+    items = ans.passages[:3] if ans.abstained else ans.citations
+    keys = [f"r{i}" for i in range(1, len(items) + 1)] if ans.abstained else [str(c.n) for c in items]
+    hit = next(k for k, item in zip(keys, items) if item.source == HOSTILE_NAME)
+    open_card(at, f"0-{hit}")
+    everything = "\n".join(htmls(at) + markdowns(at) + [e.label for e in at.expander] + [c.value for c in at.caption])
+    # Our own centring script is the only script; the article's tags arrive as text.
+    assert everything.count("<script>") == everything.count("scrollTop")
+    assert "alert('xss')" not in everything.replace("&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;", "")
+    assert "<img" not in everything and "onerror=alert" not in everything.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in everything
+    assert "**reopened**" not in "\n".join(markdowns(at))  # markdown tricks are escaped where markdown renders
+    assert "<b>reopened</b>" not in everything and "<strong>" not in everything
+
+
+def test_hostile_question_renders_as_text(workspace: tuple[Path, Path]) -> None:
+    question = "<script>alert(1)</script> **bold** [x](javascript:alert(1)) :red[hi]?"
+    at = ask(start(), question)
+    user = at.chat_message[0].markdown[0].value
+    assert "\\*\\*bold\\*\\*" in user and "\\<script\\>" in user
+    for m in markdowns(at):  # the question, and any answer quoting an article
+        assert "<script>" not in m.replace("\\<script\\>", "")
+        assert "**bold**" not in m and "**reopened**" not in m
+        assert "](javascript" not in m
+
+
+def test_md_escape_and_links(app_module: ModuleType) -> None:
+    esc = app_module.md_escape
+    assert esc("**a** _b_ <i>") == "\\*\\*a\\*\\* \\_b\\_ \\<i\\>"
+    assert esc("line1\nline2") == "line1  \nline2"
+    md = app_module.answer_markdown("A [1], B [2] and [9].", 3, [1, 2])
+    assert "[\\[1\\]](#cite-3-1)" in md and "[\\[2\\]](#cite-3-2)" in md
+    assert "\\[9\\]" in md and "#cite-3-9" not in md  # unknown numbers stay text
+    assert app_module.language_note("de", "en") == "Quote in German; the question was in English."
+    assert app_module.language_note("en", "en") is None
+    page = app_module.article_html("a <b> c", 2, 5, "cite-1-1-mark")
+    assert '<mark id="cite-1-1-mark" class="qa-mark">&lt;b&gt;</mark>' in page
+    script = page[page.index("<script>") + len("<script>") : page.index("</script>")]
+    assert "<" not in script  # Streamlit's sanitiser drops scripts whose text looks like markup
+
+
+# -- corpus management -------------------------------------------------------------
+def test_upload_through_the_sidebar_is_cited_next(private_workspace: tuple[Path, Path]) -> None:
+    corpus, _ = private_workspace
+    at = start()
+    before = len(at.session_state["turns"])
+    at.file_uploader(key="uploader").set_value(
+        [
+            ("Tallinn tram.txt", UPLOAD, "text/plain"),
+            ("photo.txt", b"\x89PNG\x00\x00binary", "text/plain"),
+        ]
+    )
+    at.button(key="FormSubmitter:upload-Add and index").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (corpus / "Tallinn_tram.txt").read_bytes() == UPLOAD
+    assert not (corpus / "photo.txt").exists()
+    assert any("Tallinn_tram.txt" in plain(s.value) for s in at.sidebar.success)
+    assert any("photo.txt" in plain(e.value) and "binary" in e.value for e in at.sidebar.error)
+    assert len(at.session_state["turns"]) == before
+    ask(at, "How much did the new tram line in Tallinn cost?")
+    ans = last_answer(at)
+    assert not ans.abstained
+    assert ans.citations[0].source == "Tallinn_tram.txt"
+
+
+def test_upload_handler_html_and_refusals(private_workspace: tuple[Path, Path], app_module: ModuleType) -> None:
+    corpus, index = private_workspace
+    stages: list[str] = []
+    page = (
+        b"<html><head><title>Porto metro strike</title></head><body><nav>Home | News</nav><article>"
+        b"<h1>Porto metro strike</h1><p>Metro workers in Porto went on strike on Friday over pay, "
+        b"the union said, and only one train in four was running.</p>"
+        b"<p>The strike is set to last until Sunday evening, the company announced.</p></article></body></html>"
+    )
+    report = app_module.ingest_uploads(
+        [("porto.html", page), ("../escape.txt", UPLOAD), ("empty.md", b"  \n"), ("x.pdf", b"%PDF")],
+        corpus,
+        index,
+        lambda stage, done, total: stages.append(stage),
+    )
+    assert report.saved == ["porto.txt"]
+    assert [name for name, _ in report.refused] == ["../escape.txt", "empty.md", "x.pdf"]
+    assert not (corpus.parent / "escape.txt").exists()
+    assert report.summary is not None and report.summary.added == ["porto.txt"] and report.error is None
+    assert "embedding" in stages
+    from qa import ask as qa_ask
+
+    ans = qa_ask("Why did metro workers in Porto strike?", corpus=str(corpus), index=str(index))
+    assert any(p.source == "porto.txt" for p in ans.passages)
+
+
+def test_remove_article_from_the_sidebar(private_workspace: tuple[Path, Path]) -> None:
+    corpus, _ = private_workspace
+    at = start()
+    at.selectbox(key="remove_choice").set_value(HOSTILE_NAME)
+    at.button(key="FormSubmitter:remove-Remove").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not (corpus / HOSTILE_NAME).exists()
+    assert HOSTILE_NAME not in at.selectbox(key="remove_choice").options
+
+
+def test_sidebar_overview(workspace: tuple[Path, Path]) -> None:
+    at = start()
+    metrics = {m.label: m.value for m in at.sidebar.metric}
+    assert metrics["Articles"] == str(len(list((ROOT / "seeds").glob("*.txt"))) + 1)
+    assert int(metrics["Chunks"]) > 0
+    overview = " ".join(c.value for c in at.sidebar.caption)
+    for expected in ("German (de)", "English (en)", "Dutch (nl)", "Model:", "Index built"):
+        assert expected in overview
+    assert set(at.multiselect(key="f_lang").options) >= {"German (de)", "English (en)", "Dutch (nl)"}

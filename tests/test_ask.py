@@ -1,0 +1,84 @@
+"""The ``ask()`` contract: markers <-> citations, exact quotes, abstention, language, history."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa import Answer, Citation, ask
+from qa.errors import InvalidQuestionError
+from qa.evaluate import check_citations
+
+
+def _ask(seed_index, question: str, **kw) -> Answer:
+    corpus, index = seed_index
+    return ask(question, corpus=corpus, index=index, **kw)
+
+
+def _assert_contract(ans: Answer, corpus: Path) -> None:
+    assert check_citations(ans, corpus) == []
+    markers = [int(m) for m in re.findall(r"\[(\d+)\]", ans.text)]
+    assert sorted(set(markers)) == [c.n for c in ans.citations]
+    for c in ans.citations:
+        assert isinstance(c, Citation)
+        assert c.quote == (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end]
+
+
+def test_user_example_cites_the_spanien_sentence(seed_index) -> None:
+    corpus, _ = seed_index
+    ans = _ask(seed_index, "Why did Aliyev skip the Granada talks?")
+    assert not ans.abstained and ans.language == "en"
+    _assert_contract(ans, corpus)
+    assert any("in Spanien teilzunehmen" in c.quote and c.lang == "de" for c in ans.citations)
+    assert "(German)" in ans.text  # the quote is tagged with its language, named in English
+
+
+@pytest.mark.parametrize(
+    "question", ["Who won Eurovision 2024?", "What did Erdogan say about the treaty?", "Wer gewann den Eurovision Song Contest 2024?"]
+)
+def test_abstains_when_articles_do_not_say(seed_index, question: str) -> None:
+    ans = _ask(seed_index, question)
+    assert ans.abstained and ans.citations == [] and "[" not in ans.text
+    assert ans.passages, "related passages are still returned"
+
+
+def test_frame_in_question_language(seed_index) -> None:
+    corpus, _ = seed_index
+    de = _ask(seed_index, "Wo wollen sich die Außenminister von Aserbaidschan und Armenien treffen?")
+    assert de.language == "de" and not de.abstained
+    assert de.text.startswith("Laut ")
+    _assert_contract(de, corpus)
+    nl = _ask(seed_index, "Welke wegen stelde Azerbeidzjan voor om de Armeense inwoners te bevoorraden?")
+    assert nl.language == "nl"
+    assert nl.text.startswith(("Volgens", "De artikelen"))
+
+
+def test_abstention_message_in_question_language(seed_index) -> None:
+    ans = _ask(seed_index, "Qui a gagné l'Eurovision 2024 ?")
+    assert ans.abstained and ans.language == "fr" and "articles ne le disent pas" in ans.text
+
+
+def test_history_resolves_follow_up(seed_index) -> None:
+    first = _ask(seed_index, "Why did Aliyev refuse to join the talks in Spain?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    follow = _ask(seed_index, "Who was supposed to mediate?", history=history)
+    assert not follow.abstained
+    assert any("Macron" in c.quote or "Michel" in c.quote for c in follow.citations)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x07\x1b", "\u202e\u200b"])
+def test_empty_questions_raise(seed_index, bad: str) -> None:
+    with pytest.raises(InvalidQuestionError):
+        _ask(seed_index, bad)
+
+
+def test_huge_and_control_character_questions_are_answered_safely(seed_index) -> None:
+    corpus, _ = seed_index
+    ans = _ask(seed_index, "Putin Aliyev " * 90_000)  # ~1 MB
+    _assert_contract(ans, corpus)
+    assert len(ans.question) <= 2000
+    ans = _ask(seed_index, "Where\x00 will\x1b the foreign ministers\u202e meet?")
+    _assert_contract(ans, corpus)
+    assert "\x00" not in ans.question and "\u202e" not in ans.question
