@@ -32,7 +32,7 @@ import streamlit as st
 
 from qa import Answer, BuildSummary, ask, build_index, search
 from qa.errors import CorpusError, InvalidQuestionError, QAError, UnsafeFileError
-from qa.ingest import ALLOWED_SUFFIXES, add_file, remove_file
+from qa.ingest import ALLOWED_SUFFIXES, DEFAULT_MAX_BYTES, add_file, remove_file
 from qa.retrieve import get_engine, resolve_paths
 
 Progress = Callable[[str, int, int], None]
@@ -297,7 +297,8 @@ def history_for_ask(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     history: list[dict[str, str]] = []
     for t in turns:
         if t.get("answer") is not None:
-            history.append({"role": "user", "content": t["question"]})
+            # "language" lets ask() keep the conversation's language for short follow-ups.
+            history.append({"role": "user", "content": t["question"], "language": t["answer"].language})
             history.append({"role": "assistant", "content": t["answer"].text})
     return history
 
@@ -375,6 +376,7 @@ def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any]
             "Add articles (.txt, .md, .html)",
             type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
             accept_multiple_files=True,
+            max_upload_size=max(1, DEFAULT_MAX_BYTES // 1_000_000),
             key="uploader",
         )
         if st.form_submit_button("Add and index") and files:

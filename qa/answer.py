@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .compose import compose
 from .fold import salient_words, words
 from .langid import detect
@@ -16,6 +18,10 @@ from .types import Answer
 
 History = list[dict[str, Any]] | None
 _SHORT_FOLLOW_UP = 6  # words; shorter questions lean on the previous turn
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 def contextual_query(question: str, history: History) -> str:
@@ -52,7 +58,13 @@ def ask(
     text = normalise_question(question, engine.settings.max_question_chars)
     previous_lang = next((t.get("language") for t in reversed(history or []) if t.get("language")), None)
     language = detect(text, fallback=previous_lang or "en")
-    retrieval = engine.retrieve(contextual_query(text, history), k, filters)
+    query = contextual_query(text, history)
+    retrieval = engine.retrieve(query, k, filters)
+    if query != text:
+        # Passages come from the whole context; the sentence that answers is
+        # chosen mostly by what is asked now ("Who mediated?"), not the last turn.
+        own = engine.encode_query(text)
+        retrieval.query_vectors = [_unit(0.7 * a + 0.3 * b) for a, b in zip(own, retrieval.query_vectors)]
     answer_text, citations, abstained, composer = "", [], True, "extractive"
     if engine.settings.llm_url and retrieval.passages:
         generated = generative_answer(text, language, retrieval.passages, engine.settings)

@@ -55,5 +55,8 @@ def is_salient(word: str, position: int) -> bool:
 
 
 def salient_words(text: str) -> list[str]:
-    """Capitalised words after the first, and numbers: a question's anchors."""
-    return [w for i, w in enumerate(words(text)) if is_salient(w, i)]
+    """Capitalised words not opening a sentence, and numbers: a question's anchors."""
+    out = []
+    for sentence in re.split(r"(?<=[.?!;:])\s+", text):
+        out.extend(w for i, w in enumerate(words(sentence.lstrip("¿¡\"'“„«( "))) if is_salient(w, i))
+    return out

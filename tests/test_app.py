@@ -354,3 +354,21 @@ def test_sidebar_overview(workspace: tuple[Path, Path]) -> None:
     for expected in ("German (de)", "English (en)", "Dutch (nl)", "Model:", "Index built"):
         assert expected in overview
     assert set(at.multiselect(key="f_lang").options) >= {"German (de)", "English (en)", "Dutch (nl)"}
+
+
+def test_filters_and_overview_helpers(app_module: ModuleType) -> None:
+    from datetime import UTC, date, datetime
+
+    assert app_module.build_filters([], [], None) is None
+    assert app_module.build_filters(["de", "en"], ["000_a188032d522a8897.txt"], (date(2024, 1, 1), date(2024, 12, 31))) == {
+        "lang": ["de", "en"],
+        "source": ["000_a188032d522a8897.txt"],
+        "date_from": "2024-01-01",
+        "date_to": "2024-12-31",
+    }
+    assert app_module.build_filters([], [], (date(2024, 3, 1),)) == {"date_from": "2024-03-01"}
+    now = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
+    assert app_module.index_age("2024-05-02T11:00:00+0000", now) == "1 h ago"
+    assert app_module.index_age(None) == "unknown"
+    assert app_module.model_name({"models": ["a", "b"]}) == "a + b"
+    assert app_module.model_name({"model": "e5"}) == "e5"

@@ -61,11 +61,12 @@ def test_abstention_message_in_question_language(seed_index) -> None:
 
 
 def test_history_resolves_follow_up(seed_index) -> None:
-    first = _ask(seed_index, "Why did Aliyev refuse to join the talks in Spain?")
-    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
-    follow = _ask(seed_index, "Who was supposed to mediate?", history=history)
+    history = [{"role": "user", "content": "Did Aliyev take part in the EU-mediated talks in Spain?"}]
+    follow = _ask(seed_index, "Why not?", history=history)
+    alone = _ask(seed_index, "Why not?")
     assert not follow.abstained
-    assert any("Macron" in c.quote or "Michel" in c.quote for c in follow.citations)
+    assert any("Voreingenommenheit Frankreichs" in c.quote for c in follow.citations)
+    assert not any("Voreingenommenheit Frankreichs" in c.quote for c in alone.citations)
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "\x00\x07\x1b", "\u202e\u200b"])

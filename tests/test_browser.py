@@ -146,7 +146,11 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
                 )
                 article = page.locator("[data-testid='qa-article']").first
                 assert len(article.text_content() or "") > len(shown or "")  # the whole article, not just the quote
-                mark.scroll_into_view_if_needed()
+                # A tall window so the answer, card 1 and the marked article share one picture.
+                page.set_viewport_size({"width": 1400, "height": 1800})
+                page.get_by_test_id("stChatMessage").nth(1).scroll_into_view_if_needed()
+                page.evaluate("document.querySelector('[data-testid=stChatMessage]:nth-of-type(2)')?.scrollIntoView()")
+                expect(mark).to_be_in_viewport()
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "browser_answer.png"))
             finally:

@@ -81,7 +81,7 @@ def test_damaged_index_is_rebuilt(small_corpus: Path, tmp_path: Path, damage: st
     build_index(small_corpus, index)
     gen = store.current_generation(index)
     if damage == "truncate_vectors":
-        path = gen / "chunk_vectors.npy"
+        path = gen / "chunk_vectors-0.npy"
         path.write_bytes(path.read_bytes()[:100])
     elif damage == "delete_chunks":
         (gen / "chunks.jsonl").unlink()
