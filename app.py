@@ -274,10 +274,10 @@ def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
         st.markdown(md_escape(turn["question"]))
     with st.chat_message("assistant"):
         if turn.get("error"):
-            st.error(turn["error"])
+            st.error(md_escape(turn["error"]))
             return
         ans: Answer = turn["answer"]
-        st.status(turn["status"], state="complete", expanded=False)
+        st.status(md_escape(turn["status"]), state="complete", expanded=False)
         if ans.abstained:
             st.markdown("#### Not in these articles")
             if ans.text:
@@ -358,13 +358,18 @@ def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any]
     source_sel = st.sidebar.multiselect(
         "Articles",
         sorted(by_source),
-        format_func=lambda s: f"{(by_source[s].outlet + ' · ') if by_source[s].outlet else ''}{by_source[s].title[:60]}",
+        format_func=lambda s: (
+            f"{(by_source[s].outlet + ' · ') if by_source[s].outlet else ''}{by_source[s].title[:60]}"
+        ),
         key="f_source",
     )
     dated = sorted(a.date for a in articles if a.date)
     dates = None
-    if dated and st.sidebar.checkbox("Only articles published between…", key="f_use_dates",
-                                     help="Articles without a known date are left out when this is on."):
+    if dated and st.sidebar.checkbox(
+        "Only articles published between…",
+        key="f_use_dates",
+        help="Articles without a known date are left out when this is on.",
+    ):
         lo, hi = date.fromisoformat(dated[0]), date.fromisoformat(dated[-1])
         picked = st.sidebar.date_input("Published", (lo, hi), key="f_dates")
         dates = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
@@ -389,13 +394,18 @@ def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any]
 
     if articles:
         with st.sidebar.form("remove"):
-            victim = st.selectbox("Remove an article", sorted(by_source), index=None, key="remove_choice",
-                                  format_func=lambda s: f"{s} · {by_source[s].title[:40]}")
+            victim = st.selectbox(
+                "Remove an article",
+                sorted(by_source),
+                index=None,
+                key="remove_choice",
+                format_func=lambda s: f"{s} · {by_source[s].title[:40]}",
+            )
             if st.form_submit_button("Remove") and victim:
                 try:
                     remove_file(corpus, victim)
                 except (UnsafeFileError, FileNotFoundError) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
                 else:
                     summary, error = rebuild(corpus, index)
                     st.session_state.upload_report = UploadReport(summary=summary, error=error)

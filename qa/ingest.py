@@ -126,9 +126,7 @@ def _decode_text(data: bytes, filename: str, max_bytes: int) -> str:
     try:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UnsafeFileError(
-            f"{filename!r} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8 text"
-        ) from exc
+        raise UnsafeFileError(f"{filename!r} is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8 text") from exc
     text = text.removeprefix(_BOM)  # a BOM would end up in the title and offsets
     if not text.strip():
         raise UnsafeFileError(f"{filename!r} contains only whitespace")

@@ -221,7 +221,7 @@ def test_language_filter_changes_the_result(workspace: tuple[Path, Path]) -> Non
     assert filtered.passages and {p.lang for p in filtered.passages} == {"en"}
     assert all(c.lang == "en" for c in filtered.citations)
     assert [p.source for p in filtered.passages] != [p.source for p in unfiltered.passages]
-    assert any("filters: lang=en" in s.label for s in at.status)
+    assert any("filters: lang=en" in plain(s.label) for s in at.status)
 
 
 def test_rerun_does_not_reembed_or_reload(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -268,6 +268,13 @@ def test_hostile_question_renders_as_text(workspace: tuple[Path, Path]) -> None:
         assert "<script>" not in m.replace("\\<script\\>", "")
         assert "**bold**" not in m and "**reopened**" not in m
         assert "](javascript" not in m
+
+
+def test_unreadable_question_shows_an_error(workspace: tuple[Path, Path]) -> None:
+    at = ask(start(), "\x00\x07\x1b")
+    turn = at.session_state["turns"][-1]
+    assert "error" in turn and "answer" not in turn
+    assert [e.value for e in at.error] and not at.exception
 
 
 def test_md_escape_and_links(app_module: ModuleType) -> None:
@@ -360,7 +367,9 @@ def test_filters_and_overview_helpers(app_module: ModuleType) -> None:
     from datetime import UTC, date, datetime
 
     assert app_module.build_filters([], [], None) is None
-    assert app_module.build_filters(["de", "en"], ["000_a188032d522a8897.txt"], (date(2024, 1, 1), date(2024, 12, 31))) == {
+    assert app_module.build_filters(
+        ["de", "en"], ["000_a188032d522a8897.txt"], (date(2024, 1, 1), date(2024, 12, 31))
+    ) == {
         "lang": ["de", "en"],
         "source": ["000_a188032d522a8897.txt"],
         "date_from": "2024-01-01",
