@@ -180,6 +180,7 @@ def _update(
         return summary
 
     data = _assemble(current, kept, fresh, settings, progress, summary)
+    key_of = {name: key for key, name in seen_content.items()}
     data.manifest = {
         "signature": settings.index_signature(),
         "model": settings.model,
@@ -189,8 +190,8 @@ def _update(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": files,
         "articles": [
-            {**asdict(a), "content_key": k}
-            for a, k in _with_keys(data.articles.values(), old_articles, fresh)
+            {**asdict(a), "content_key": key_of[a.source]}
+            for a in data.articles.values()
         ],
         "skipped": [asdict(s) for s in skipped],
         "index_kind": data.dense[0].kind,
@@ -198,12 +199,6 @@ def _update(
     store.save(index_dir, data)
     summary.chunks = len(data.chunks)
     return summary
-
-
-def _with_keys(articles, old_articles: dict[str, dict], fresh: list[LoadedArticle]):
-    fresh_keys = {f.article.source: content_key(f) for f in fresh}
-    for a in articles:
-        yield a, fresh_keys.get(a.source) or old_articles[a.source]["content_key"]
 
 
 def _assemble(

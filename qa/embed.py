@@ -21,6 +21,22 @@ from .settings import USE_MODEL
 Progress = Callable[[int, int], None]
 
 
+def in_batches(
+    encode: Callable[[Sequence[str]], np.ndarray],
+    texts: Sequence[str],
+    dim: int,
+    batch_size: int,
+    progress: Progress | None,
+) -> np.ndarray:
+    """Embed documents in batches, reporting progress for long builds."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i in range(0, len(texts), batch_size):
+        out[i : i + batch_size] = encode(texts[i : i + batch_size])
+        if progress:
+            progress(min(i + batch_size, len(texts)), len(texts))
+    return out
+
+
 class Embedder:
     """One loaded sentence-transformers model; thread-safe for queries."""
 
@@ -52,13 +68,7 @@ class Embedder:
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
-        """Embed documents in batches, reporting progress for long builds."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(texts), batch_size):
-            out[i : i + batch_size] = self._encode(texts[i : i + batch_size], self.passage_prompt, batch_size)
-            if progress:
-                progress(min(i + batch_size, len(texts)), len(texts))
-        return out
+        return in_batches(lambda b: self._encode(b, self.passage_prompt, batch_size), texts, self.dim, batch_size, progress)
 
     def query(self, text: str) -> np.ndarray:
         return self._encode([text], self.query_prompt, 1)[0]
@@ -87,12 +97,7 @@ class UseEmbedder:
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(texts), batch_size):
-            out[i : i + batch_size] = self._encode(texts[i : i + batch_size])
-            if progress:
-                progress(min(i + batch_size, len(texts)), len(texts))
-        return out
+        return in_batches(self._encode, texts, self.dim, batch_size, progress)
 
     def query(self, text: str) -> np.ndarray:
         return self._encode([text])[0]

@@ -72,7 +72,11 @@ class LexicalIndex:
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.scores(tokens)
+        return self.top(self.scores(tokens), k, allowed)
+
+    @staticmethod
+    def top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best positive scores among ``allowed`` rows, best first."""
         if allowed is not None:
             mask = np.full(scores.shape, -np.inf, dtype=np.float32)
             mask[allowed] = 0.0

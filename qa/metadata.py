@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-from .clean import line_spans
+from .clean import DATE_PREFIX, line_spans
 
 _ISO_DATE = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
-_DATE_PREFIX = re.compile(r"^\s*(?:date|datum|fecha|data)\s*:?\s*\d{4}-\d{2}-\d{2}\s*", re.IGNORECASE)
 _NAME = r"([A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3})"
 # (pattern, which lines to look at). Keywords are case-insensitive, the name
 # itself must be capitalised, so running text ("von armenischen Kräften")
@@ -31,7 +30,7 @@ _TITLE_MAX = 120
 def title_of(text: str, fallback: str) -> str:
     """The first content line; long lead sentences are shortened with an ellipsis."""
     for s, e in line_spans(text):
-        line = _DATE_PREFIX.sub("", text[s:e]).strip()
+        line = DATE_PREFIX.sub("", text[s:e]).strip()
         byline = _OUTLET_PATTERNS[1][0].search(line)
         if byline and byline.start() > 0:
             line = line[: byline.start()].rstrip()

@@ -116,9 +116,11 @@ class Engine:
         for index, qvec in zip(data.dense, qvecs):
             candidates.update(index.search(qvec, depth, allowed)[1].tolist())
         weights = self.settings.fusion_weights
-        lexical = data.lexical.scores(query_tokens(text, bridges)) if weights[-1] > 0 else None
-        if lexical is not None:
-            candidates.update(data.lexical.search(query_tokens(text, bridges), depth, allowed)[1].tolist())
+        lexical = None
+        if weights[-1] > 0:
+            tokens = query_tokens(text, bridges)
+            lexical = data.lexical.scores(tokens)
+            candidates.update(data.lexical.top(lexical, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
             return Retrieval(text, [], qvecs, bridges, data)

@@ -27,7 +27,7 @@ def _env(name: str, default: str) -> str:
 
 def cache_dir() -> Path:
     """Where converted models and tokenizer files live (never inside the repo)."""
-    return Path(_env("QA_CACHE_DIR", str(Path.home() / ".cache" / "qa-news")))
+    return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-news")
 
 
 @dataclass(frozen=True)
