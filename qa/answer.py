@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,14 @@ def ask(
     filters: Filters | None = None,
     corpus: Path | str = "seeds",
     index: Path | str = "index",
+    progress: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer ``question`` from the corpus, citing exact spans, or abstain.
 
     ``history`` is the previous turns as ``{"role": "user"|"assistant",
     "content": str}``. With an LLM configured (``QA_LLM_URL``), a guarded
     generative answer is tried first and the extractive one is the fallback.
+    ``progress`` (optional) is called with "searching", then "composing".
     """
     started = time.perf_counter()
     engine = get_engine(*resolve_paths(corpus, index))
@@ -59,12 +62,16 @@ def ask(
     previous_lang = next((t.get("language") for t in reversed(history or []) if t.get("language")), None)
     language = detect(text, fallback=previous_lang or "en")
     query = contextual_query(text, history)
+    if progress:
+        progress("searching")
     retrieval = engine.retrieve(query, k, filters)
     if query != text:
         # Passages come from the whole context; the sentence that answers is
         # chosen mostly by what is asked now ("Who mediated?"), not the last turn.
         own = engine.encode_query(text)
         retrieval.query_vectors = [_unit(0.7 * a + 0.3 * b) for a, b in zip(own, retrieval.query_vectors)]
+    if progress:
+        progress("composing")
     answer_text, citations, abstained, composer = "", [], True, "extractive"
     if engine.settings.llm_url and retrieval.passages:
         generated = generative_answer(text, language, retrieval.passages, engine.settings)
