@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from .fold import fold, words
 
-NUMBER, DATE, PLACE, PERSON = "number", "date", "place", "person"
+NUMBER, DATE, PLACE, PERSON, REASON = "number", "date", "place", "person", "reason"
 
 # Interrogatives per language, matched on the casefolded question. Only
 # closed-class function words and generic nouns (day, year, country, city):
@@ -25,60 +25,70 @@ NUMBER, DATE, PLACE, PERSON = "number", "date", "place", "person"
 # date before "which" could read as anything else.
 _PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
+        (REASON, r"^why\b|\bfor what reason\b|\bwhat (?:was|is) the reason\b"),
         (DATE, r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|weekday)\b|\bsince when\b"),
         (NUMBER, r"\bhow (?:many|much|long|far|old|big|large)\b|\bwhat (?:number|percentage|share)\b"),
         (PLACE, r"\bwhere\b|\b(?:what|which) (?:country|city|town|place|capital|region)\b"),
         (PERSON, r"^(?:who|whom)\b|\bwho\b"),
     ],
     "de": [
+        (REASON, r"\b(?:warum|weshalb|wieso|weswegen)\b|\baus welchem grund\b"),
         (DATE, r"\bwann\b|\bwelche[mnrs]? (?:tag|datum|jahr|monat|wochentag)\b"),
         (NUMBER, r"\bwie ?(?:viele?|lange|weit|alt|hoch|gro(?:ß|ss))\b"),
         (PLACE, r"\bwo(?:hin|her)?\b|\bwelche[mnrs]? (?:land|stadt|ort|hauptstadt|region)\b"),
         (PERSON, r"\bwer\b|\bwen\b|\bwem\b"),
     ],
     "nl": [
+        (REASON, r"\bwaarom\b|\bom welke reden\b"),
         (DATE, r"\bwanneer\b|\bwelke? (?:dag|datum|jaar|maand)\b|\bsinds wanneer\b"),
         (NUMBER, r"\bhoeveel\b|\bhoe (?:lang|ver|oud|groot)\b"),
         (PLACE, r"\bwaar(?:heen)?\b|\bwelke? (?:land|stad|plaats|hoofdstad|regio)\b"),
         (PERSON, r"^wie\b|\bwie (?:is|was|heeft|had|zijn|waren)\b"),
     ],
     "fr": [
+        (REASON, r"\bpourquoi\b|\bpour quelle raison\b"),
         (DATE, r"\bquand\b|\bquel(?:le)?s? (?:jour|date|année|mois)\b"),
         (NUMBER, r"\bcombien\b"),
         (PLACE, r"\boù\b|\bquel(?:le)?s? (?:pays|ville|lieu|capitale|région)\b"),
         (PERSON, r"^qui\b|\bqui (?:a|est|sont|était|étaient|va)\b"),
     ],
     "es": [
+        (REASON, r"\bpor qu[eé]\b|\bpor qu[eé] raz[oó]n\b"),
         (DATE, r"\bcu[aá]ndo\b|\bqu[eé] (?:d[ií]a|fecha|año|mes)\b"),
         (NUMBER, r"\bcu[aá]nt[oa]s?\b"),
         (PLACE, r"\bd[oó]nde\b|\bqu[eé] (?:pa[ií]s|ciudad|lugar|capital|regi[oó]n)\b"),
         (PERSON, r"\bqui[eé]n(?:es)?\b"),
     ],
     "it": [
+        (REASON, r"\bperch[eé]\b|\bper quale motivo\b"),
         (DATE, r"\bquando\b|\b(?:quale|che|quel) (?:giorno|data|anno|mese)\b"),
         (NUMBER, r"\bquant[oiae]\b"),
         (PLACE, r"\bdove\b|\b(?:quale|che|quali) (?:paese|città|luogo|capitale|regione)\b"),
         (PERSON, r"\bchi\b"),
     ],
     "pt": [
+        (REASON, r"\bpor que\b|\bpor qual raz[aã]o\b"),
         (DATE, r"\bquando\b|\b(?:qual|que) (?:dia|data|ano|mês)\b"),
         (NUMBER, r"\bquant[oa]s?\b"),
         (PLACE, r"\bonde\b|\b(?:qual|que) (?:país|cidade|lugar|capital|região)\b"),
         (PERSON, r"\bquem\b"),
     ],
     "pl": [
+        (REASON, r"\bdlaczego\b|\bczemu\b|\bz jakiego powodu\b"),
         (DATE, r"\bkiedy\b|\b(?:którego|jakiego) dnia\b|\bw (?:którym|jakim) (?:roku|miesiącu|dniu)\b"),
         (NUMBER, r"\bil[eu]\b|\bjak długo\b"),
         (PLACE, r"\bgdzie\b|\bdokąd\b|\bw (?:jakim|którym) (?:kraju|mieście|państwie|regionie)\b"),
         (PERSON, r"\bkto\b|\bkogo\b|\bkomu\b"),
     ],
     "ru": [
+        (REASON, r"\bпочему\b|\bзачем\b|\bпо какой причине\b"),
         (DATE, r"\bкогда\b|\bв как(?:ом|ой) (?:году|день|месяце)\b|\bкакого числа\b"),
         (NUMBER, r"\bсколько\b|\bкак долго\b"),
         (PLACE, r"\bгде\b|\bкуда\b|\bв как(?:ой|ом) (?:стране|городе|регионе)\b"),
         (PERSON, r"\bкто\b|\bкого\b|\bкому\b"),
     ],
     "tr": [
+        (REASON, r"\bneden\b|\bniçin\b|\bniye\b"),
         (DATE, r"\bne zaman\b|\bhangi (?:gün|tarih|yıl|ay)\b"),
         (NUMBER, r"\bkaç\b|\bne kadar\b"),
         (PLACE, r"\bnerede\b|\bnereye\b|\bhangi (?:ülke|şehir)\b"),
@@ -107,6 +117,19 @@ _NUMERALS = {
     "milion miliony",
     "ru": "два две три четыре пять шесть семь восемь девять десять двадцать сто сотни тысяча тысячи миллион "
     "миллиона миллионов",
+}
+# How news reports a reason: causal connectives and "citing…" constructions,
+# as casefolded word prefixes in the article's language.
+_REASON_MARKERS = {
+    "en": "because cause reason due owing citing cited accus protest blame",
+    "de": "weil denn wegen aufgrund grund begründ verwies verweis deshalb daher vorwurf vorwerf",
+    "nl": "omdat want vanwege wegens reden oorzaak verwijz verwees beschuldig",
+    "fr": "parce car raison cause motif invoqu accus reproch",
+    "es": "porque debido causa razón motivo alegando citando acus",
+    "it": "perché poiché causa motivo ragione citando accus",
+    "pt": "porque devido causa razão motivo alegando acus",
+    "pl": "ponieważ bo powodu przyczyn powołując oskarż",
+    "ru": "потому поскольку из-за причин ссылаясь обвин",
 }
 _YEAR = re.compile(r"\b(?:1[89]|20|21)\d\d\b")
 _DAY_MONTH = re.compile(r"\b\d{1,2}[./]\s?\d{1,2}(?:[./]\s?\d{2,4})?\b|\b\d{1,2}\.?\s+[^\W\d_]{3,}")
@@ -181,6 +204,10 @@ def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
         asked = places(words(question))
         named = places(w for w in words(sentence) if w[:1].isupper())
         return bool(named - asked)
+    if kind == REASON:
+        markers = _REASON_MARKERS.get(lang, "").split()
+        # Short markers whole ("bo", "car", "due"), longer ones as stems ("begründ-").
+        return any(t == m if len(m) <= 4 else t.startswith(m) for t in tokens for m in markers)
     if kind == PERSON:
         asked = {fold(w) for w in words(question)}
         names = [w for i, w in enumerate(words(sentence)) if i > 0 and w[:1].isupper() and len(w) >= 3]

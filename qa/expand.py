@@ -112,8 +112,11 @@ def _geonames() -> tuple[dict[str, tuple[str, int]], dict[int, tuple[str, ...]]]
 
 def _is_name(name: str) -> bool:
     """A written place name: letters (with spaces, hyphens), capitalised, not a code like "BRU"."""
-    return len(name) >= 4 and name[:1].isupper() and not name.isupper() and all(
-        ch.isalpha() or ch in " -'’" for ch in name
+    return (
+        len(name) >= 4
+        and not name.isupper()
+        and all(ch.isalpha() or ch in " -'’" for ch in name)
+        and all(part[:1].isupper() for part in name.split())  # not "Lungsod ng Granada"
     )
 
 

@@ -23,7 +23,8 @@ from qa.expand import expansions
         ("In quale città era previsto l'incontro?", "it", PLACE),
         ("Gdzie odbyło się spotkanie?", "pl", PLACE),
         ("Who mediated the talks?", "en", PERSON),
-        ("Why did Aliyev skip the Granada talks?", "en", None),
+        ("Why did Aliyev skip the Granada talks?", "en", "reason"),
+        ("What did Aliyev say about the talks?", "en", None),
         # A conjunction later in the question is not the question's interrogative.
         ("¿A quién acusó Alíyev de parcialidad cuando plantó a Pashinián en la cumbre?", "es", PERSON),
         ("Was sagte Michel, nachdem Alijew abgesagt hatte?", "de", None),
@@ -72,3 +73,11 @@ def test_place_bridges(word: str, expected: str) -> None:
 @pytest.mark.parametrize("word", ["Erdogan", "Macron", "Eurovision", "Department"])
 def test_no_false_bridges(word: str) -> None:
     assert expansions([word], {"de", "en", "nl"}) == []
+
+
+def test_reason_markers() -> None:
+    question = "Why did Aliyev skip the talks?"
+    assert expected_type(question, "en") == "reason"
+    assert has_answer("Er sagte ab und verwies auf die Voreingenommenheit Frankreichs.", "reason", "de", question)
+    assert has_answer("Hij kwam niet omdat Frankrijk partijdig was.", "reason", "nl", question)
+    assert not has_answer("Die Außenminister treffen sich in Almaty.", "reason", "de", question)
