@@ -12,6 +12,7 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)  ## venv + packages + embedding model (converted once into ~/.cache/qa-news)
 	$(PY) -m qa.e5convert
+	$(PY) -m qa.dictionary --setup || true
 
 build: setup  ## build or update index/ from seeds/
 	$(PY) -m qa build
