@@ -276,5 +276,5 @@ def _assemble(
         sentence_sources=sent_sources,
         sentence_vectors=sentence_vectors,
         dense=[VectorIndex.fit(m) for m in chunk_vectors],
-        lexical=LexicalIndex.fit(texts_for_lexical),
+        lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks]),
     )

@@ -20,6 +20,7 @@ from . import store
 from .answertype import DATE, NUMBER, expected_type, has_answer
 from .expand import expansions
 from .fold import fold, salient_words, words
+from .lexical import stem_tokens, term_groups
 from .prompts import abstain_message, frame, language_name, quote_marks
 from .retrieve import Retrieval, zscore
 from .types import Citation, Passage
@@ -45,6 +46,7 @@ class ComposerSettings:
     rank_prior: float = 0.3  # / (1 + rank of the passage it came from)
     passage: float = 0.3  # the passage's fused retrieval score
     answer_type: float = 0.5  # has the kind of span asked for (a number for "how many")
+    terms: float = 1.0  # share of the question's content words (or their dictionary translations) in the sentence
     # "How many…" / "When…" with no number / date among the best sentences: the
     # articles do not say. Names and places are too common to tell anything.
     required_types: tuple[str, ...] = (NUMBER, DATE)
@@ -90,6 +92,7 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
     anchors = question_anchors(retrieval)
     kind = expected_type(retrieval.question, language)
+    groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()})
     total = np.zeros(len(keys))
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
     for v, qvec in enumerate(retrieval.query_vectors):
@@ -107,10 +110,19 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
             + settings.rank_prior / (1 + rank)
             + settings.passage * passage.score
             + settings.answer_type * typed
+            + settings.terms * term_coverage(groups, sentence, str(langs[i]))
         )
         out.append(Scored(source, s, e, float(score), float(raw[i]), passage, typed))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def term_coverage(groups: list[set[str]], sentence: str, lang: str) -> float:
+    """Share of the question's content words that the sentence says, in its own language."""
+    if not groups:
+        return 0.0
+    stems = set(stem_tokens(sentence, lang))
+    return sum(1 for g in groups if g & stems) / len(groups)
 
 
 def anchor_coverage(anchors: list[set[str]], sentence: str) -> float:

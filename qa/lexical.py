@@ -6,11 +6,18 @@ languages is names, numbers and places, written differently: so documents
 are indexed as folded word keys plus their character trigrams (see fold.py),
 and a query contributes only its anchors (names, numbers, place bridges)
 plus its longer words as whole keys for same-language matches.
+
+A second, content-word view indexes every chunk as Snowball stems in its
+article's language ("de:verhandl"). A question reaches it in its own
+language and, through bilingual dictionaries (qa/dictionary.py), in the
+other corpus languages: "frontière" asks for "de:grenz" and "en:border".
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +25,98 @@ import numpy as np
 from .fold import fold, is_salient, trigrams, words
 
 _MIN_WORD = 4
+_SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
+    "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
+    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "fa": "persian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish",
+    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+_BM25S_STOPWORDS = {
+    "en": "EN_PLUS", "de": "GERMAN", "nl": "DUTCH", "fr": "FRENCH", "es": "SPANISH", "it": "ITALIAN",
+    "pt": "PORTUGUESE", "ru": "RUSSIAN", "tr": "TURKISH", "sv": "SWEDISH", "da": "DANISH", "no": "NORWEGIAN",
+}  # fmt: skip
+_MAX_TRANSLATIONS = 4  # per question word and target language: first senses only
+_local = threading.local()
+
+
+def _stemmer(lang: str):
+    """A Snowball stemmer for ``lang`` (None when Snowball has none); one per thread, as PyStemmer is not thread-safe."""
+    cache = getattr(_local, "stemmers", None)
+    if cache is None:
+        cache = _local.stemmers = {}
+    if lang not in cache:
+        import Stemmer
+
+        cache[lang] = Stemmer.Stemmer(_SNOWBALL[lang]) if lang in _SNOWBALL else None
+    return cache[lang]
+
+
+@lru_cache(maxsize=64)
+def stopwords(lang: str) -> frozenset[str]:
+    """Function words of ``lang``: bm25s' lists, plus the dictionaries' closed-class words."""
+    out: set[str] = set()
+    name = _BM25S_STOPWORDS.get(lang)
+    if name:
+        import bm25s.stopwords
+
+        out.update(getattr(bm25s.stopwords, f"STOPWORDS_{name}", ()))
+    try:
+        from .dictionary import default
+
+        out.update(default().stopwords(lang))
+    except Exception:  # noqa: BLE001 - the dictionaries are optional
+        pass
+    return frozenset(w.casefold() for w in out)
+
+
+def content_words(text: str, lang: str) -> list[str]:
+    """Casefolded words that carry meaning: no function words, no one- or two-letter words."""
+    stop = stopwords(lang)
+    return [w for w in (x.casefold() for x in words(text)) if len(w) >= 3 and w not in stop and not w.isdigit()]
+
+
+def stem_tokens(text: str, lang: str) -> list[str]:
+    """``lang:stem`` for every content word (language-tagged so "die" in German and English stay apart)."""
+    stemmer = _stemmer(lang)
+    out = []
+    for w in content_words(text, lang):
+        out.append(f"{lang}:{stemmer.stemWord(w) if stemmer else w}")
+    return out
+
+
+def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[str]]:
+    """One set per question content word: its stem, and its translations' stems in the other corpus languages.
+
+    Names are left out (their folded keys match across languages already, and
+    a dictionary only mistranslates them: Aliyev -> "Alija").
+    """
+    names = {w.casefold() for i, w in enumerate(words(question)) if is_salient(w, i)}
+    question_words = [w for w in dict.fromkeys(content_words(question, lang)) if w not in names]
+    own = _stemmer(lang)
+    groups = {w: {f"{lang}:{own.stemWord(w) if own else w}"} for w in question_words}
+    targets = set(corpus_langs) - {lang}
+    if not targets or not question_words:
+        return list(groups.values())
+    try:
+        from .dictionary import translations
+    except Exception:  # noqa: BLE001 - the dictionaries are optional
+        return list(groups.values())
+    for target in sorted(targets):
+        for word, terms in translations(question_words, lang, {target}).items():
+            group = groups.get(word.casefold())
+            if group is not None:
+                for term in terms[:_MAX_TRANSLATIONS]:
+                    group.update(stem_tokens(term, target))
+    return list(groups.values())
+
+
+def translated_tokens(question: str, lang: str, corpus_langs: set[str]) -> list[str]:
+    """The question's content words as stems in its own language and, via dictionaries, in the others."""
+    tokens = [t for group in term_groups(question, lang, corpus_langs) for t in sorted(group)]
+    # Stems in a language no article is written in cannot match anything.
+    return [t for t in dict.fromkeys(tokens) if t.split(":", 1)[0] in corpus_langs]
 
 
 def doc_tokens(text: str) -> list[str]:
@@ -48,26 +147,39 @@ def query_tokens(question: str, extra_terms: list[str] = ()) -> list[str]:
 
 
 class LexicalIndex:
-    """``fit / search / save / load`` around a bm25s index."""
+    """``fit / search / save / load`` around two bm25s indexes: name keys, and content stems."""
 
-    def __init__(self, retriever):
+    def __init__(self, retriever, stems=None):
         self.retriever = retriever
+        self.stems = stems
 
     @classmethod
-    def fit(cls, texts: list[str]) -> LexicalIndex:
+    def fit(cls, texts: list[str], langs: list[str] | None = None) -> LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25()
         retriever.index([doc_tokens(t) or ["w:"] for t in texts], show_progress=False)
-        return cls(retriever)
+        stems = None
+        if langs is not None:
+            stems = bm25s.BM25()
+            stems.index([stem_tokens(t, lang) or ["-"] for t, lang in zip(texts, langs)], show_progress=False)
+        return cls(retriever, stems)
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        vocab = self.retriever.vocab_dict
+    @staticmethod
+    def _scores(retriever, tokens: list[str]) -> np.ndarray:
+        vocab = retriever.vocab_dict
         known = [t for t in tokens if t in vocab]
-        n = int(self.retriever.scores["num_docs"])
+        n = int(retriever.scores["num_docs"])
         if not known:
             return np.zeros(n, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+        return np.asarray(retriever.get_scores(known), dtype=np.float32)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        return self._scores(self.retriever, tokens)
+
+    def stem_scores(self, tokens: list[str]) -> np.ndarray | None:
+        """BM25 of content stems (None for an index built without them)."""
+        return None if self.stems is None else self._scores(self.stems, tokens)
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         return self.top(self.scores(tokens), k, allowed)
@@ -85,10 +197,13 @@ class LexicalIndex:
 
     def save(self, path: Path) -> None:
         self.retriever.save(str(path))
-        (path / "qa_lexical.json").write_text(json.dumps({"tokenizer": "fold-trigram-1"}))
+        if self.stems is not None:
+            self.stems.save(str(path / "stems"))
+        (path / "qa_lexical.json").write_text(json.dumps({"tokenizer": "fold-trigram-1", "stems": "snowball-1"}))
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
         import bm25s
 
-        return cls(bm25s.BM25.load(str(path)))
+        stems = bm25s.BM25.load(str(path / "stems")) if (path / "stems").is_dir() else None
+        return cls(bm25s.BM25.load(str(path)), stems)

@@ -22,7 +22,8 @@ from .embed import get_embedder
 from .errors import IndexCorruptError
 from .expand import expansions
 from .fold import salient_words
-from .lexical import query_tokens
+from .langid import detect
+from .lexical import query_tokens, translated_tokens
 from .query import normalise_question
 from .settings import Settings
 from .types import BuildSummary, Passage
@@ -121,6 +122,12 @@ class Engine:
             tokens = query_tokens(text, bridges)
             lexical = data.lexical.scores(tokens)
             candidates.update(data.lexical.top(lexical, depth, allowed)[1].tolist())
+        stems = None
+        if self.settings.stem_weight > 0 and data.lexical.stems is not None:
+            corpus_langs = {a.lang for a in data.articles.values()}
+            tokens = translated_tokens(text, detect(text, fallback="en"), corpus_langs)
+            stems = data.lexical.stem_scores(tokens)
+            candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
             return Retrieval(text, [], qvecs, bridges, data)
@@ -131,6 +138,8 @@ class Engine:
             fused += weights[min(v, len(weights) - 2)] * zscore(scores, langs if v == 0 else None)
         if lexical is not None:
             fused += weights[-1] * zscore(lexical[ids])
+        if stems is not None:
+            fused += self.settings.stem_weight * zscore(stems[ids])
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
         return Retrieval(text, passages, qvecs, bridges, data)

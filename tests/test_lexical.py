@@ -1,0 +1,55 @@
+"""The lexical views: spelling-blind name keys, and content stems across languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.dictionary import default as dictionaries
+from qa.lexical import LexicalIndex, content_words, stem_tokens, term_groups, translated_tokens
+
+needs_dictionaries = pytest.mark.skipif(
+    not dictionaries().available(), reason="FreeDict dictionaries not set up (python -m qa.dictionary --setup)"
+)
+
+
+def test_stems_are_language_tagged_and_skip_function_words() -> None:
+    assert stem_tokens("Die Verhandlungen über die Grenze", "de") == ["de:verhandl", "de:grenz"]
+    assert "the" not in content_words("the border talks", "en")
+
+
+def test_stem_index_roundtrip(tmp_path: Path) -> None:
+    texts = ["Die Grenze ist noch nicht festgelegt.", "The talks were cancelled.", "De grens is dicht."]
+    index = LexicalIndex.fit(texts, ["de", "en", "nl"])
+    index.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    scores = loaded.stem_scores(stem_tokens("Grenzen", "de"))
+    assert scores is not None and int(scores.argmax()) == 0
+
+
+def test_index_without_stems_still_loads(tmp_path: Path) -> None:
+    index = LexicalIndex.fit(["Alijew sagte ab."])
+    index.save(tmp_path / "lexical")
+    assert LexicalIndex.load(tmp_path / "lexical").stem_scores(["de:sagt"]) is None
+
+
+@needs_dictionaries
+def test_question_words_reach_other_languages() -> None:
+    tokens = translated_tokens("Où passe la frontière ?", "fr", {"de", "en"})
+    assert "de:grenz" in tokens and "en:border" in tokens
+    assert all(t.split(":")[0] in {"de", "en"} for t in tokens)
+
+
+@needs_dictionaries
+def test_names_are_not_translated() -> None:
+    groups = term_groups("Why did Aliyev skip the talks?", "en", {"de"})
+    assert not any("alij" in t for g in groups for t in g)
+
+
+@needs_dictionaries
+def test_cross_lingual_lexical_match() -> None:
+    texts = ["Die Grenze zwischen beiden Ländern ist noch nicht festgelegt.", "Der Präsident reiste nach Moskau."]
+    index = LexicalIndex.fit(texts, ["de", "de"])
+    scores = index.stem_scores(translated_tokens("¿Dónde está la frontera?", "es", {"de"}))
+    assert scores is not None and int(scores.argmax()) == 0 and scores[0] > 0
