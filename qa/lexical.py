@@ -146,6 +146,16 @@ def query_tokens(question: str, extra_terms: list[str] = ()) -> list[str]:
     return tokens
 
 
+def _bm25s():
+    """bm25s, with its logger (which it sets to DEBUG) quieted to warnings."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class LexicalIndex:
     """``fit / search / save / load`` around two bm25s indexes: name keys, and content stems."""
 
@@ -155,7 +165,7 @@ class LexicalIndex:
 
     @classmethod
     def fit(cls, texts: list[str], langs: list[str] | None = None) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         retriever = bm25s.BM25()
         retriever.index([doc_tokens(t) or ["w:"] for t in texts], show_progress=False)
@@ -203,7 +213,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         stems = bm25s.BM25.load(str(path / "stems")) if (path / "stems").is_dir() else None
         return cls(bm25s.BM25.load(str(path)), stems)
