@@ -77,12 +77,73 @@ def content_words(text: str, lang: str) -> list[str]:
     return [w for w in (x.casefold() for x in words(text)) if len(w) >= 3 and w not in stop and not w.isdigit()]
 
 
+# Languages that write compounds as one word (Grenzkontrollpunkt, grenspost), and
+# the linking elements between their parts (Staats|grenze, Verhandlung|s|runde).
+_COMPOUNDING = {"de", "nl", "sv", "da", "no", "af"}
+_LINKS = ("", "s", "es", "n", "en", "e", "er")
+_MIN_PART = 4
+
+
+@lru_cache(maxsize=64)
+def _lexicons(lang: str) -> tuple:
+    """Dictionaries from ``lang``, used only to ask whether a string is a word of it."""
+    try:
+        from .dictionary import default
+    except Exception:  # noqa: BLE001 - the dictionaries are optional
+        return ()
+    books = default()
+    found = (books.pair(lang, target) for target in ("en", "de", "fr", "nl", "es") if target != lang)
+    return tuple(book for book in found if book is not None)
+
+
+def _is_word(word: str, lang: str) -> bool:
+    return any(book.get(word, fallback=False) for book in _lexicons(lang))
+
+
+@lru_cache(maxsize=200_000)
+def compound_parts(word: str, lang: str) -> tuple[str, ...]:
+    """The parts of a compound that the language's dictionary knows ("grenspost" -> grens, post).
+
+    Longest head first, then the modifier (minus a linking element) must be a
+    word or itself a compound. Empty when the word is no compound, the
+    language does not compound, or no dictionary is set up.
+    """
+    if lang not in _COMPOUNDING or len(word) < 2 * _MIN_PART:
+        return ()
+    if not _lexicons(lang):
+        return ()
+    for i in range(_MIN_PART, len(word) - _MIN_PART + 1):
+        head = word[i:]
+        if not _is_word(head, lang):
+            continue
+        modifier = word[:i]
+        for link in _LINKS:
+            if not modifier.endswith(link):
+                continue
+            base = modifier[: len(modifier) - len(link)]
+            if len(base) < _MIN_PART:
+                continue
+            if _is_word(base, lang):
+                return (base, *(compound_parts(head, lang) or (head,)))
+            if inner := compound_parts(base, lang):
+                return (*inner, *(compound_parts(head, lang) or (head,)))
+    return ()
+
+
 def stem_tokens(text: str, lang: str) -> list[str]:
-    """``lang:stem`` for every content word (language-tagged so "die" in German and English stay apart)."""
+    """``lang:stem`` for every content word (language-tagged so "die" in German and English stay apart).
+
+    A compound also contributes its parts, so "Grenzkontrollpunkt" matches a
+    question about a "Grenze" and "grenspost" one about a "post".
+    """
     stemmer = _stemmer(lang)
+    stop = stopwords(lang)
     out = []
     for w in content_words(text, lang):
         out.append(f"{lang}:{stemmer.stemWord(w) if stemmer else w}")
+        for part in compound_parts(w, lang):
+            if part not in stop:
+                out.append(f"{lang}:{stemmer.stemWord(part) if stemmer else part}")
     return out
 
 

@@ -55,7 +55,7 @@ class Settings:
     fusion_weights: tuple[float, ...] = (1.0, 0.5, 0.2)
     # Weight of the content-stem view (question words in every corpus language
     # through bilingual dictionaries; 0 = off).
-    stem_weight: float = 0.2
+    stem_weight: float = 0.3
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32
@@ -89,4 +89,14 @@ class Settings:
 
     def index_signature(self) -> dict[str, object]:
         """The settings an index depends on; a mismatch forces a rebuild."""
-        return {"model": self.model, "models": list(self.models), "chunking": asdict(self.chunking), "lexical": 2}
+        from .dictionary import default
+
+        # Compound splitting and stopwords read the dictionaries: an index built
+        # without them is rebuilt once they are set up.
+        return {
+            "model": self.model,
+            "models": list(self.models),
+            "chunking": asdict(self.chunking),
+            "lexical": 3,
+            "dictionaries": default().available(),
+        }

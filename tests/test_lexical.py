@@ -53,3 +53,14 @@ def test_cross_lingual_lexical_match() -> None:
     index = LexicalIndex.fit(texts, ["de", "de"])
     scores = index.stem_scores(translated_tokens("¿Dónde está la frontera?", "es", {"de"}))
     assert scores is not None and int(scores.argmax()) == 0 and scores[0] > 0
+
+
+@needs_dictionaries
+def test_compounds_contribute_their_parts() -> None:
+    from qa.lexical import compound_parts
+
+    assert compound_parts("grenspost", "nl") == ("grens", "post")
+    assert compound_parts("friedensvertrag", "de") == ("frieden", "vertrag")
+    assert compound_parts("verhandlungen", "de") == ()  # not a compound
+    assert compound_parts("grenspost", "en") == ()  # English writes compounds apart
+    assert "nl:post" in stem_tokens("bij de grenspost", "nl")
