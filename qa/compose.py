@@ -20,7 +20,7 @@ from . import store
 from .answertype import DATE, NUMBER, expected_type, has_answer
 from .expand import expansions
 from .fold import fold, salient_words, words
-from .lexical import stem_tokens, term_groups
+from .lexical import is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, frame, language_name, quote_marks
 from .retrieve import Retrieval, zscore
 from .types import Citation, Passage
@@ -167,8 +167,11 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
         if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
             continue
-        if any(fold(w) in vocab["all"] for name in expansions([word], langs) for w in words(name)):
+        bridges = expansions([word], langs)
+        if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
             continue  # a place whose country the corpus names (Granada -> Spanien)
+        if not bridges and not word.isdigit() and is_common_word(word, language):
+            continue  # a capitalised ordinary word ("State Department"), not a name
         missing.append(word)
     return missing
 

@@ -100,6 +100,23 @@ def _is_word(word: str, lang: str) -> bool:
     return any(book.get(word, fallback=False) for book in _lexicons(lang))
 
 
+@lru_cache(maxsize=20_000)
+def is_common_word(word: str, lang: str) -> bool:
+    """Whether a capitalised word is an ordinary word of ``lang`` rather than a name.
+
+    Questions capitalise institutions ("State Department", "Ministerio de
+    Asuntos Exteriores"); names stay names in translation. So: a dictionary
+    knows the word (or its inflection) and renders it in lower case in some
+    language that does not capitalise nouns ("Department" -> "domaine";
+    "Eurovision" -> "Eurovision" is a name).
+    """
+    key = word.casefold()
+    for book in _lexicons(lang):
+        if any(term[:1].islower() for term in book.get(key)):
+            return True
+    return False
+
+
 @lru_cache(maxsize=200_000)
 def compound_parts(word: str, lang: str) -> tuple[str, ...]:
     """The parts of a compound that the language's dictionary knows ("grenspost" -> grens, post).
