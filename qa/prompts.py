@@ -48,6 +48,16 @@ LLM_USER = """Question: {question}
 Passages:
 {passages}"""
 
+# Query rewriting (qa.rewrite): the question as a search query in each corpus language.
+REWRITE_SYSTEM = """You translate a search question for a news archive into other languages.
+Rules:
+- Write exactly one line per requested language, in the form "code: translation", e.g. "de: Wer hat gewonnen?".
+- Keep names of people and places; translate everything else.
+- No explanations, no numbering, no quotation marks, nothing else."""
+
+REWRITE_USER = """Languages: {languages}
+Question: {question}"""
+
 
 @lru_cache(maxsize=256)
 def language_name(code: str, in_language: str) -> str:

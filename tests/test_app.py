@@ -199,6 +199,34 @@ def test_follow_up_passes_history(workspace: tuple[Path, Path], monkeypatch: pyt
     assert len(at.chat_message) == 4
 
 
+def test_progress_stages_reach_the_status(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ask() reports its stages; the page passes a hook that relabels the status box."""
+    import qa
+    from qa import ask as qa_ask
+
+    corpus, index = workspace
+    stages: list[str] = []
+    qa_ask(ANSWERABLE, corpus=str(corpus), index=str(index), progress=stages.append)
+    assert stages == ["searching", "composing"]
+
+    labels: list[str] = []
+    real = qa.ask
+
+    def spy(question: str, history: list[dict] | None = None, **kw: Any) -> Any:
+        hook = kw["progress"]
+
+        def record(stage: str) -> None:
+            hook(stage)
+            labels.append(stage)
+
+        return real(question, history, **{**kw, "progress": record})
+
+    monkeypatch.setattr(qa, "ask", spy)
+    at = ask(start(), ANSWERABLE)
+    assert labels == ["searching", "composing"]
+    assert [s.state for s in at.status] == ["complete"] and "passages" in at.status[0].label
+
+
 def test_abstention_shows_not_in_articles_and_related(workspace: tuple[Path, Path]) -> None:
     at = ask(start(), UNANSWERABLE)
     ans = last_answer(at)
@@ -297,10 +325,14 @@ def test_upload_through_the_sidebar_is_cited_next(private_workspace: tuple[Path,
     corpus, _ = private_workspace
     at = start()
     before = len(at.session_state["turns"])
+    from qa.ingest import DEFAULT_MAX_BYTES
+
+    huge = b"Lisbon harbour news. " * (DEFAULT_MAX_BYTES // 21 + 1)
     at.file_uploader(key="uploader").set_value(
         [
             ("Tallinn tram.txt", UPLOAD, "text/plain"),
             ("photo.txt", b"\x89PNG\x00\x00binary", "text/plain"),
+            ("huge.txt", huge, "text/plain"),
         ]
     )
     at.button(key="FormSubmitter:upload-Add and index").click().run()
@@ -309,6 +341,8 @@ def test_upload_through_the_sidebar_is_cited_next(private_workspace: tuple[Path,
     assert not (corpus / "photo.txt").exists()
     assert any("Tallinn_tram.txt" in plain(s.value) for s in at.sidebar.success)
     assert any("photo.txt" in plain(e.value) and "binary" in e.value for e in at.sidebar.error)
+    assert any("huge.txt" in plain(e.value) and "too large" in e.value for e in at.sidebar.error)
+    assert not (corpus / "huge.txt").exists()
     assert len(at.session_state["turns"]) == before
     ask(at, "How much did the new tram line in Tallinn cost?")
     ans = last_answer(at)

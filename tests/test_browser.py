@@ -4,7 +4,11 @@ AppTest (tests/test_app.py) runs the script without a browser, so it cannot
 see what only a browser does: the chat input, the expander opening, the
 ``<mark>`` being scrolled into view, scripts in article text staying inert.
 This test checks those on a temporary copy of the corpus and saves a
-screenshot to ``tests/artifacts/browser_answer.png``.
+screenshot to ``tests/artifacts/browser_answer.png``. The index is built
+before the server starts, so the time it prints ("streamlit run -> first
+answer") is the one a user sees on a later start; set ``QA_FIRST_ANSWER_BUDGET``
+(seconds) to make it a failing check (the target is 10 s on an idle 2-core
+machine; shared CI machines vary too much for a fixed default).
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright``
 Python package; it skips cleanly without them. Never ``playwright install``:
@@ -82,6 +86,13 @@ def workspace(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(ROOT / "seeds", corpus)
     (corpus / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    # Built in another process, as `make run` does before starting the page.
+    subprocess.run(
+        [sys.executable, "-m", "qa", "build", "--corpus", str(corpus), "--index", str(index)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     yield corpus, index
 
 
@@ -126,6 +137,9 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
                 expect(card).to_be_visible(timeout=180_000)
                 first_answer = time.monotonic() - started
                 print(f"\nstreamlit run -> healthy {healthy:.1f} s, -> first answer {first_answer:.1f} s")
+                budget = os.environ.get("QA_FIRST_ANSWER_BUDGET")
+                if budget:
+                    assert first_answer <= float(budget), f"first answer after {first_answer:.1f} s > {budget} s"
 
                 # [1] in the answer text links to card 1.
                 page.locator('a[href="#cite-0-1"]').first.click()
@@ -136,12 +150,18 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
                 mark = page.locator("mark#cite-0-1-mark")
                 expect(mark).to_be_visible(timeout=30_000)
                 shown = mark.text_content()
+                # The mark is inside the article's box, with room for the neighbouring
+                # sentences above and below it (unless it starts or ends the article).
                 page.wait_for_function(
                     """() => { const m = document.getElementById('cite-0-1-mark');
                                const b = m && m.closest('.qa-article');
                                if (!b) return false;
                                const mr = m.getBoundingClientRect(), br = b.getBoundingClientRect();
-                               return mr.top >= br.top - 1 && mr.top < br.bottom; }""",
+                               const room = 18, above = mr.top - br.top, below = br.bottom - mr.bottom;
+                               const atStart = m.offsetTop < room * 2;
+                               const atEnd = b.scrollHeight - (m.offsetTop + m.offsetHeight) < room * 2;
+                               return mr.top >= br.top - 1 && mr.top < br.bottom
+                                      && (atStart || above >= room) && (atEnd || below >= room); }""",
                     timeout=10_000,
                 )
                 article = page.locator("[data-testid='qa-article']").first
