@@ -147,7 +147,7 @@ def compound_parts(word: str, lang: str) -> tuple[str, ...]:
     return ()
 
 
-def stem_tokens(text: str, lang: str) -> list[str]:
+def stem_tokens(text: str, lang: str, split: bool = True) -> list[str]:
     """``lang:stem`` for every content word (language-tagged so "die" in German and English stay apart).
 
     A compound also contributes its parts, so "Grenzkontrollpunkt" matches a
@@ -158,7 +158,7 @@ def stem_tokens(text: str, lang: str) -> list[str]:
     out = []
     for w in content_words(text, lang):
         out.append(f"{lang}:{stemmer.stemWord(w) if stemmer else w}")
-        for part in compound_parts(w, lang):
+        for part in compound_parts(w, lang) if split else ():
             if part not in stop:
                 out.append(f"{lang}:{stemmer.stemWord(part) if stemmer else part}")
     return out
@@ -186,7 +186,9 @@ def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[st
             group = groups.get(word.casefold())
             if group is not None:
                 for term in terms[:_MAX_TRANSLATIONS]:
-                    group.update(stem_tokens(term, target))
+                    # Whole: the index holds compounds' parts already, and parts
+                    # of a dictionary's rarer senses ("Fehl|stelle") are noise.
+                    group.update(stem_tokens(term, target, split=False))
     return list(groups.values())
 
 
