@@ -329,6 +329,9 @@ def render_card(corpus: Path, turn: int, key: str, label: str, item: Any, quote:
     with st.container(border=True):
         st.html(card_head(anchor, label, item))
         st.html(f'<div class="qa-quote">{html.escape(quote)}</div>')
+        translation = getattr(item, "translation", None)
+        if translation:  # from the configured LLM; the quote above stays the evidence
+            st.caption(f"Translation (machine, {md_escape(question_lang)}): {md_escape(translation)}")
         note = language_note(item.lang, question_lang)
         if note:
             st.caption(note)

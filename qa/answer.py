@@ -7,22 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .compose import compose
 from .fold import salient_words, words
 from .langid import detect
 from .llm import generative_answer
 from .query import normalise_question
-from .retrieve import Filters, get_engine, resolve_paths
+from .retrieve import Filters, get_engine, resolve_paths, unit
+from .translate import translate_citations
 from .types import Answer
 
 History = list[dict[str, Any]] | None
 _SHORT_FOLLOW_UP = 6  # words; shorter questions lean on the previous turn
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 def contextual_query(question: str, history: History) -> str:
@@ -69,7 +64,7 @@ def ask(
         # Passages come from the whole context; the sentence that answers is
         # chosen mostly by what is asked now ("Who mediated?"), not the last turn.
         own = engine.encode_query(text)
-        retrieval.query_vectors = [_unit(0.7 * a + 0.3 * b) for a, b in zip(own, retrieval.query_vectors)]
+        retrieval.query_vectors = [unit(0.7 * a + 0.3 * b) for a, b in zip(own, retrieval.query_vectors)]
     if progress:
         progress("composing")
     answer_text, citations, abstained, composer = "", [], True, "extractive"
@@ -80,6 +75,8 @@ def ask(
             composer = "generative"
     if composer == "extractive":
         answer_text, citations, abstained = compose(retrieval, language)
+    if engine.settings.llm_url:
+        translate_citations(citations, language, engine.settings)
     return Answer(
         text=answer_text,
         citations=citations,

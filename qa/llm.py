@@ -36,6 +36,11 @@ _UNSAFE_REPLY = re.compile(
 )
 
 
+def unsafe(text: str) -> bool:
+    """Links, markup or echoed instructions: what an injected reply looks like."""
+    return bool(_UNSAFE_REPLY.search(text))
+
+
 def chat(
     messages: list[dict[str, str]], settings: Settings, *, max_tokens: int = 400, timeout: float | None = None
 ) -> str:
@@ -75,7 +80,7 @@ def accept(reply: str, language: str, passages: list[Passage]) -> tuple[str, lis
     if not used or any(n < 1 or n > len(passages) for n in used):
         return None  # no citation, or one that points at nothing we gave it
     prose = _MARKER.sub(" ", reply)
-    if _UNSAFE_REPLY.search(prose):
+    if unsafe(prose):
         return None  # links, markup or obeyed instructions: an injected reply, never a news answer
     if len(_WORD.findall(prose)) < _MIN_PROSE_WORDS:
         return None  # "PWNED [1]": too short to say anything, or to check its language

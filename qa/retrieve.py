@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,11 @@ import numpy as np
 from . import store
 from .build import build_index, is_stale
 from .embed import get_embedder
-from .errors import IndexCorruptError
+from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import salient_words
 from .langid import detect
-from .lexical import query_tokens, translated_tokens
+from .lexical import query_tokens, stem_tokens, translated_tokens
 from .query import normalise_question
 from .settings import Settings
 from .types import BuildSummary, Passage
@@ -53,6 +54,7 @@ class Engine:
         self._checked = 0.0
         self.data: store.IndexData | None = None
         self.last_build: BuildSummary | None = None
+        self.write_error: str | None = None  # why the last update could not be saved, if it could not
         self.refresh(force_check=True)
 
     # -- index lifecycle -------------------------------------------------
@@ -73,7 +75,14 @@ class Engine:
                 or is_stale(self.settings.corpus, manifest)
             )
             if stale:
-                self.last_build = build_index(settings=self.settings)
+                try:
+                    self.last_build = build_index(settings=self.settings)
+                except IndexWriteError as exc:
+                    # Read-only folder or full disk: keep answering from the index we
+                    # have (same model), rather than failing every question.
+                    if manifest is None or manifest.get("signature") != self.settings.index_signature():
+                        raise
+                    self.write_error = str(exc)
             current = store.current_generation(self.settings.index)
             if self.data is None or self.data.path != current:
                 try:
@@ -91,6 +100,12 @@ class Engine:
             return None
         sources = {a.source for a in data.articles.values() if matches(a, filters)}
         return np.asarray([c.id for c in data.chunks if c.source in sources], dtype=np.int64)
+
+    def rewrites(self, text: str, language: str, corpus_langs: set[str]) -> list[str]:
+        """With an LLM configured, the question translated into the other corpus languages (else [])."""
+        if not self.settings.llm_url:
+            return []
+        return list(_cached_rewrites(text, tuple(sorted(corpus_langs - {language})), self.settings))
 
     def encode_query(self, text: str) -> list[np.ndarray]:
         """The question in every dense view (primary model first)."""
@@ -111,8 +126,16 @@ class Engine:
         data = self.refresh()
         allowed = self.allowed_chunks(data, filters)
         depth = max(self.settings.fusion_depth, 3 * k)
-        bridges = expansions(salient_words(text), {a.lang for a in data.articles.values()})
+        corpus_langs = {a.lang for a in data.articles.values()}
+        bridges = expansions(salient_words(text), corpus_langs)
+        language = detect(text, fallback="en")
+        rewrites = self.rewrites(text, language, corpus_langs)
         qvecs = self.encode_query(text)
+        if rewrites:
+            # The question and its translations as one query per view: their
+            # mean sits between the languages instead of near the question's own.
+            views = zip(qvecs, *(self.encode_query(r) for r in rewrites))
+            qvecs = [unit(np.mean(np.stack(vs), axis=0)) for vs in views]
         candidates: set[int] = set()
         for index, qvec in zip(data.dense, qvecs):
             candidates.update(index.search(qvec, depth, allowed)[1].tolist())
@@ -124,8 +147,9 @@ class Engine:
             candidates.update(data.lexical.top(lexical, depth, allowed)[1].tolist())
         stems = None
         if self.settings.stem_weight > 0 and data.lexical.stems is not None:
-            corpus_langs = {a.lang for a in data.articles.values()}
-            tokens = translated_tokens(text, detect(text, fallback="en"), corpus_langs)
+            tokens = translated_tokens(text, language, corpus_langs)
+            for rewrite in rewrites:  # already in a corpus language: its own stems
+                tokens.extend(stem_tokens(rewrite, detect(rewrite, fallback=language)))
             stems = data.lexical.stem_scores(tokens)
             candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
@@ -146,6 +170,19 @@ class Engine:
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages
+
+
+@lru_cache(maxsize=256)
+def _cached_rewrites(text: str, languages: tuple[str, ...], settings: Settings) -> tuple[str, ...]:
+    """One LLM call per question, however often it is retrieved (ask, follow-ups, the page)."""
+    from .rewrite import rewrite_query
+
+    return tuple(rewrite_query(text, languages, settings))
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to length one (cosine = dot product)."""
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 def zscore(scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
@@ -208,14 +245,16 @@ def to_passage(data: store.IndexData, chunk_id: int, score: float) -> Passage:
     )
 
 
-_ENGINES: dict[tuple[str, str, str], Engine] = {}
+_ENGINES: dict[tuple[str, ...], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
 def get_engine(corpus: Path | str | None = None, index: Path | str | None = None, settings: Settings | None = None) -> Engine:
     """The process-wide engine for this corpus/index/model (created on first use)."""
     settings = settings or Settings.from_env(corpus=corpus, index=index)
-    key = (str(Path(settings.corpus).resolve()), str(Path(settings.index).resolve()), settings.model)
+    # Everything that changes answers is in the key, so a new QA_LLM_URL takes effect.
+    paths = (str(Path(settings.corpus).resolve()), str(Path(settings.index).resolve()))
+    key = (*paths, settings.model, settings.second_model, settings.llm_url, settings.llm_model)
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
         if engine is None:

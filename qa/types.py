@@ -72,6 +72,9 @@ class Citation:
     score: float
     date: str | None = None
     outlet: str | None = None
+    # The quote in the question's language, when an LLM is configured and the
+    # quote is in another language; for reading only (``quote`` is the evidence).
+    translation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
