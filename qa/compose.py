@@ -164,6 +164,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     for word in salient_words(retrieval.question):
         if language in _NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
             continue
+        if word.isupper() and len(word) <= 3:
+            continue  # short acronyms are abbreviations of ordinary words, per language (EU / UE / ЕС, МИД)
         parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
         if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
             continue
@@ -203,8 +205,8 @@ def _fuzzy_in(key: str, vocab: dict[str, set[str]], threshold: float) -> bool:
         return False
     for word in vocab.get("^" + key[:1], ()):
         short, long_ = sorted((word, key), key=len)
-        if len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 3:
-            return True  # inflections: Armeniens / Armenien, Karabachs / Karabach
+        if len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 4:
+            return True  # inflections: Armeniens / Armenien, Karabachs / Karabach, Erywaniowi / Erywan
         if abs(len(word) - len(key)) <= 3 and SequenceMatcher(None, key, word).ratio() >= threshold:
             return True
     return False

@@ -22,8 +22,8 @@ from .fold import fold, words
 _LOOKUP_LANGS = ("en", "de", "nl", "fr", "es", "it", "pt", "pl", "ru", "tr", "sv", "da", "cs", "uk", "az", "hy")
 _MIN_CITY_POPULATION = 50_000
 _VOWEL_ENDINGS = {"", "a", "e", "i", "o", "u"}
-# Case and plural endings of names after folding (German -s, Slavic -e/-y/-ie/-zie/-om/-em, Russian -ii/-oi).
-_CASE_ENDINGS = _VOWEL_ENDINGS | {"ie", "sie", "ii", "iu", "om", "em", "oi", "s", "es", "n", "en", "ns"}
+# Case and plural endings of names after folding (German -s, Slavic -e/-y/-ie/-zie/-om/-em/-owi/-ami/-ach, Russian -ii/-oi).
+_CASE_ENDINGS = _VOWEL_ENDINGS | {"ie", "sie", "ii", "iu", "om", "em", "oi", "s", "es", "n", "en", "ns", "ovi", "iovi", "ami", "ah"}
 
 
 @lru_cache(maxsize=64)
