@@ -220,11 +220,11 @@ def rebuild(
 class Warmup:
     """Opens the index and loads the models in background threads.
 
-    The models and the language detector load while the index opens (they do
-    not depend on it; each is its own thread so their waits overlap on two
-    cores). ``index_ready`` is set once the engine exists (the page can render
-    its overview and chat box), ``models_ready`` once a throw-away question
-    has gone through every step of ``ask`` (models, detector, composer).
+    The index opens first (under a second when it is built), so the page and
+    its chat box appear at once; then the models, the language detector and
+    the place tables load, each in its own thread so their waits overlap on
+    two cores. ``index_ready`` is set once the engine exists, ``models_ready``
+    once a throw-away question has gone through every step of ``ask``.
     """
 
     def __init__(self, corpus: str, index: str):
@@ -241,8 +241,6 @@ class Warmup:
         loaders.append(threading.Thread(target=_quietly, args=(detect, EXAMPLES[0]), daemon=True))
         # The place tables behind cross-language name bridges: seconds of parsing on first use.
         loaders.append(threading.Thread(target=_quietly, args=(expansions, ["Granada"], {"en"}), daemon=True))
-        for loader in loaders:
-            loader.start()
         try:
             self.engine = get_engine(self.corpus, self.index)
         except QAError as exc:
@@ -251,6 +249,8 @@ class Warmup:
             log.exception("loading the index failed")
             self.error = f"Could not load the index: {exc}"
         self.index_ready.set()
+        for loader in loaders:
+            loader.start()
         for loader in loaders:
             loader.join()
         if self.engine is not None:

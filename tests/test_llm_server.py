@@ -42,7 +42,7 @@ import pytest
 
 from qa.langid import detect
 from qa.llm import accept, build_messages
-from qa.prompts import LLM_SYSTEM, abstain_message
+from qa.prompts import LLM_SYSTEM, REWRITE_SYSTEM, abstain_message
 from qa.types import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,6 +136,13 @@ class Recorder:
 
     def since(self, mark: int) -> list[Exchange]:
         return self.exchanges[mark:]
+
+    def answers_since(self, mark: int) -> list[Exchange]:
+        """The composer's requests; query rewriting and quote translation send their own."""
+        rewrites = [e for e in self.since(mark) if e.request["messages"][0]["content"] == REWRITE_SYSTEM]
+        assert len(rewrites) <= 1, "at most one rewriting call per question"
+        head = LLM_SYSTEM.split("\n", 1)[0]
+        return [e for e in self.since(mark) if e.request["messages"][0]["content"].startswith(head)]
 
 
 @pytest.fixture(scope="module")
@@ -249,9 +256,8 @@ def test_server_answers_the_chat_protocol(llm: Recorder) -> None:
     from qa.settings import Settings
 
     mark = len(llm.exchanges)
-    reply = chat(
-        [{"role": "user", "content": "Say hello."}], Settings(llm_url=llm.url, llm_model="qa-test"), max_tokens=16
-    )
+    settings = Settings(llm_url=llm.url, llm_model="qa-test", llm_timeout=300)
+    reply = chat([{"role": "user", "content": "Say hello."}], settings, max_tokens=16)
     assert isinstance(reply, str) and reply.strip()
     assert [e.status for e in llm.since(mark)] == [200]
 
@@ -275,8 +281,8 @@ def test_answer_passes_the_guard_or_falls_back(
     mark = len(llm.exchanges)
     ans = ask(question, corpus=str(corpus), index=str(index), k=10)
     assert ans.language == language
-    exchanges = llm.since(mark)
-    assert len(exchanges) == 1, "ask() consults the configured LLM exactly once"
+    exchanges = llm.answers_since(mark)
+    assert len(exchanges) == 1, "ask() asks the configured LLM for an answer exactly once"
     sent, reply = exchanges[0].request, exchanges[0].reply
     system, user = sent["messages"]
     # The rules are ours whatever the articles say; passages travel only as fenced data.
@@ -308,7 +314,7 @@ def test_injection_article_does_not_change_the_rules(llm: Recorder, llm_corpus: 
     corpus, index = llm_corpus
     mark = len(llm.exchanges)
     ans = ask("When did the harbour of Lisbon reopen?", corpus=str(corpus), index=str(index))
-    (exchange,) = llm.since(mark)
+    (exchange,) = llm.answers_since(mark)
     system, user = exchange.request["messages"]
     assert INJECTION_NAME in {p.source for p in ans.passages[:5]}, "the injection article was sent to the model"
     assert system["content"] == LLM_SYSTEM.format(language="en")
