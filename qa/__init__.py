@@ -2,11 +2,41 @@
 
 Pipeline, one module per step: load -> clean -> sentences -> chunk -> embed
 -> vectors/store (index) -> retrieve -> answer -> cite.
+
+The public names are imported on first use (PEP 562 ``__getattr__``), so
+``import qa`` costs milliseconds and a tool that only needs one light module
+(``qa.evaluate``, ``qa.settings``) never loads FAISS, numpy models or the
+retrieval stack.
 """
 
-from .answer import ask
-from .build import build_index
-from .retrieve import search
-from .types import Answer, Article, BuildSummary, Chunk, Citation, Passage, Skipped
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
+    from .answer import ask
+    from .build import build_index
+    from .retrieve import search
+    from .types import Answer, Article, BuildSummary, Chunk, Citation, Passage, Skipped
+
+_WHERE = {
+    "ask": ".answer",
+    "build_index": ".build",
+    "search": ".retrieve",
+    **{name: ".types" for name in ("Answer", "Article", "BuildSummary", "Chunk", "Citation", "Passage", "Skipped")},
+}
 
 __all__ = ["ask", "Answer", "Article", "BuildSummary", "Chunk", "Citation", "Passage", "Skipped", "build_index", "search"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

