@@ -50,7 +50,8 @@ class ComposerSettings:
     # "How many…" / "When…" with no number / date among the best sentences: the
     # articles do not say. Names and places are too common to tell anything.
     required_types: tuple[str, ...] = (NUMBER, DATE)
-    type_window: int = 1  # the best sentence must have it: further ones are weaker evidence
+    type_margin: float = 1.0  # a sentence with the asked-for kind of span may score this much below the best
+    type_margin_same_article: float = 2.5  # ... or this much, in the best sentence's own article
 
 
 @dataclass
@@ -227,8 +228,20 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
         return abstain_message(language), [], True
     kind = expected_type(retrieval.question, language)
-    if kind in settings.required_types and not any(c.typed for c in candidates[: settings.type_window]):
-        return abstain_message(language), [], True
+    if kind in settings.required_types and not candidates[0].typed:
+        # The best match has no number/date: a nearly as good one that has it
+        # answers ("The new line cost 60 million euros" under "Tallinn opened a
+        # tram line"); if none comes close, the articles do not say.
+        best = candidates[0]
+
+        def close(c: Scored) -> bool:
+            margin = settings.type_margin_same_article if c.source == best.source else settings.type_margin
+            return c.score >= best.score - margin
+
+        typed = next((c for c in candidates if c.typed and close(c)), None)
+        if typed is None:
+            return abstain_message(language), [], True
+        candidates = [typed] + [c for c in candidates if c is not typed]
     chosen = select(candidates, settings)
     parts, citations = [], []
     open_q, close_q = quote_marks(language)
