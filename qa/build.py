@@ -22,7 +22,7 @@ import numpy as np
 from . import store
 from .chunk import windows
 from .embed import get_embedder
-from .errors import CorpusError, IndexCorruptError
+from .errors import CorpusError, IndexCorruptError, IndexWriteError
 from .lexical import LexicalIndex
 from .load import LoadedArticle, content_key, file_digest, list_article_files, read_article
 from .sentences import split_sentences
@@ -38,8 +38,12 @@ Progress = Callable[[str, int, int], None]
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One builder per index folder at a time, across processes."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".lock", "a")  # closed by the with below
+    except OSError as exc:  # read-only folder, full disk: say so before any work is done
+        raise IndexWriteError(store.write_error_message(index_dir, exc)) from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -51,14 +55,20 @@ def file_stats(corpus: Path) -> dict[str, dict[str, int]]:
     """Size and mtime of every candidate file: a cheap staleness fingerprint."""
     stats = {}
     for path in list_article_files(corpus):
-        st = path.stat()
+        try:
+            st = path.lstat()  # a symlink's own stat: links are never followed
+        except OSError:
+            continue  # removed since the folder was listed
         stats[path.relative_to(corpus).as_posix()] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     return stats
 
 
 def is_stale(corpus: Path, manifest: dict[str, Any]) -> bool:
     """True when files were added, removed or touched since the index was built."""
-    recorded = {name: {k: v[k] for k in ("size", "mtime_ns")} for name, v in manifest.get("files", {}).items()}
+    try:
+        recorded = {name: {k: v[k] for k in ("size", "mtime_ns")} for name, v in manifest.get("files", {}).items()}
+    except (KeyError, TypeError, AttributeError):
+        return True  # a manifest edited by hand: the build that follows repairs it
     return recorded != file_stats(corpus)
 
 
@@ -82,7 +92,25 @@ def _open_current(settings: Settings) -> tuple[store.IndexData | None, str]:
         return None, "no index yet"
     if current.manifest.get("signature") != settings.index_signature():
         return None, "index was built with another model or chunking settings"
+    try:
+        _previous(current)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return None, f"the manifest's file tables are malformed ({type(exc).__name__}: {exc})"
     return current, ""
+
+
+def _previous(current: store.IndexData | None) -> tuple[dict, dict, dict]:
+    """(files, articles, skipped) of the current manifest, checked for the fields an update reads."""
+    if current is None:
+        return {}, {}, {}
+    m = current.manifest
+    files = {str(k): {f: v[f] for f in ("size", "mtime_ns", "sha256")} for k, v in m.get("files", {}).items()}
+    articles = {a["source"]: a for a in m.get("articles", [])}
+    for a in articles.values():
+        if not isinstance(a["content_key"], str):
+            raise ValueError(f"content_key of {a['source']} is not a string")
+    skipped = {s["source"]: s["reason"] for s in m.get("skipped", [])}
+    return files, articles, skipped
 
 
 def build_index(
@@ -116,9 +144,7 @@ def _update(
     corpus: Path, index_dir: Path, settings: Settings, current: store.IndexData | None, progress: Progress | None
 ) -> BuildSummary:
     stats = file_stats(corpus)
-    old_files: dict[str, dict[str, Any]] = current.manifest.get("files", {}) if current else {}
-    old_articles = {a["source"]: a for a in current.manifest.get("articles", [])} if current else {}
-    old_skipped = {s["source"]: s["reason"] for s in current.manifest.get("skipped", [])} if current else {}
+    old_files, old_articles, old_skipped = _previous(current)
 
     kept: list[Article] = []  # unchanged, vectors reused
     fresh: list[LoadedArticle] = []

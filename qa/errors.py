@@ -19,3 +19,7 @@ class IndexCorruptError(QAError):
 
 class UnsafeFileError(QAError, ValueError):
     """An uploaded file name or content that must not enter the corpus."""
+
+
+class IndexWriteError(QAError):
+    """The index folder cannot be written (read-only, full disk); the previous index stays in use."""

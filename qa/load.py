@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,21 +32,43 @@ class LoadedArticle:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """sha256 of the bytes; of the link itself for a symlink (never followed), "" if unreadable."""
+    try:
+        if path.is_symlink():
+            return hashlib.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""  # vanished or unreadable: read_article says why
 
 
 def list_article_files(corpus: Path) -> list[Path]:
-    """Candidate files, sorted by name so duplicates resolve deterministically."""
+    """Candidate files, sorted by name so duplicates resolve deterministically.
+
+    Symbolic links are listed (and then skipped with a reason) but never
+    followed: a link in the corpus could otherwise publish any file the
+    process can read, e.g. ``secret.txt -> /etc/shadow``.
+    """
     if not corpus.is_dir():
         return []
     return sorted(
-        p for p in corpus.iterdir() if p.is_file() and not p.name.startswith(".") and not p.name.endswith("~")
+        p
+        for p in corpus.iterdir()
+        if (p.is_symlink() or p.is_file()) and not p.name.startswith(".") and not p.name.endswith("~")
     )
 
 
 def read_article(path: Path, corpus: Path, max_bytes: int) -> LoadedArticle | Skipped:
     """One file to an article, or a Skipped saying why it cannot be indexed."""
     name = path.relative_to(corpus).as_posix()
+    if path.is_symlink():
+        return Skipped(name, "symbolic link (links are not followed; copy the file into the corpus instead)")
+    try:
+        return _read_article(path, name, max_bytes)
+    except OSError as exc:  # removed while we read, permissions: skip it, keep the rest
+        return Skipped(name, f"cannot be read ({type(exc).__name__}: {exc.strerror or exc})")
+
+
+def _read_article(path: Path, name: str, max_bytes: int) -> LoadedArticle | Skipped:
     if path.suffix.lower() not in ARTICLE_SUFFIXES:
         hint = " (import HTML with `python -m qa add FILE`)" if path.suffix.lower() in (".html", ".htm") else ""
         return Skipped(name, f"unsupported file type '{path.suffix or 'none'}'{hint}")

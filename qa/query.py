@@ -7,7 +7,8 @@ import unicodedata
 
 from .errors import InvalidQuestionError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Lone surrogates (a "\ud800" escape in JSON) are here too: the tokenizer raised TypeError on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def normalise_question(question: object, max_chars: int) -> str:

@@ -8,6 +8,7 @@ pointing at a complete generation, so readers never see a mix of old and new.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexCorruptError
+from .errors import IndexCorruptError, IndexWriteError
 from .lexical import LexicalIndex
 from .types import Article, Chunk
 from .vectors import VectorIndex
@@ -153,6 +154,7 @@ def load(index_dir: Path) -> IndexData | None:
     n_sent = len(sentences)
     if n_sent != len(manifest.get("sentence_sources", [])) or any(len(m) != n_sent for m in sentence_vectors):
         raise IndexCorruptError(f"index in {gen} has inconsistent sentence tables")
+    _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_vectors, dense)
     return IndexData(
         manifest=manifest,
         articles=articles,
@@ -167,13 +169,36 @@ def load(index_dir: Path) -> IndexData | None:
     )
 
 
+def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_vectors, dense) -> None:
+    """Cross-checks that catch a manifest edited by hand (or files from another build).
+
+    Each would otherwise surface later as a KeyError or IndexError in the
+    middle of a search; here it becomes "damaged, rebuild".
+    """
+    signature = manifest.get("signature")
+    if not isinstance(signature, dict) or signature.get("models") != manifest["models"]:
+        raise IndexCorruptError(f"index in {gen}: manifest models {manifest['models']} do not match its signature")
+    for v, (cm, sm, d) in enumerate(zip(chunk_vectors, sentence_vectors, dense)):
+        if cm.ndim != 2 or sm.ndim != 2 or cm.shape[1] != sm.shape[1] or cm.shape[1] != d.index.d:
+            raise IndexCorruptError(f"index in {gen}: view {v} has vectors of different sizes")
+    if chunk_vectors and manifest.get("dim") != int(chunk_vectors[0].shape[1]):
+        raise IndexCorruptError(f"index in {gen}: manifest dim {manifest.get('dim')} != {chunk_vectors[0].shape[1]}")
+    for i, c in enumerate(chunks):
+        article = articles.get(c.source)
+        if c.id != i or article is None or not 0 <= c.start <= c.end <= article.n_chars or len(c.text) != c.end - c.start:
+            raise IndexCorruptError(f"index in {gen}: chunk {i} ({c.source}) does not match the manifest's articles")
+    missing = set(manifest["sentence_sources"]) - set(articles)
+    if missing:
+        raise IndexCorruptError(f"index in {gen}: sentences of unknown articles {sorted(missing)[:3]}")
+
+
 def save(index_dir: Path, data: IndexData) -> Path:
     """Write ``data`` as a new generation and make it current, atomically."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         rows = [json.dumps({**asdict(c), "sentences": [list(s) for s in c.sentences]}, ensure_ascii=False) for c in data.chunks]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
         for v, (chunk_m, sent_m, dense) in enumerate(zip(data.chunk_vectors, data.sentence_vectors, data.dense)):
@@ -191,6 +216,9 @@ def save(index_dir: Path, data: IndexData) -> Path:
         _write(pointer_tmp, name.encode())
         os.replace(pointer_tmp, index_dir / CURRENT)
         _fsync_dir(index_dir)
+    except OSError as exc:  # full disk, read-only folder: CURRENT still names the old generation
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexWriteError(write_error_message(index_dir, exc)) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -198,6 +226,23 @@ def save(index_dir: Path, data: IndexData) -> Path:
     data.path = index_dir / name
     data.manifest = manifest
     return index_dir / name
+
+
+def write_error_message(index_dir: Path, exc: OSError) -> str:
+    """What went wrong writing ``index_dir`` and what to do, for an ``IndexWriteError``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "no space left on the device"
+        todo = "free some disk space and build again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        what = "the index folder is not writable"
+        todo = "make it writable, or set QA_INDEX to a writable folder"
+    else:
+        what = f"{exc.strerror or exc}"
+        todo = "fix the cause and build again"
+    return (
+        f"could not write the index in {index_dir}: {what} ({type(exc).__name__}: {exc}); "
+        f"{todo}. The previous index, if any, is unchanged and still used."
+    )
 
 
 def _collect_garbage(index_dir: Path, keep: str, grace_seconds: float = 60.0) -> None:
