@@ -221,10 +221,13 @@ def add_file(corpus: Path | str, filename: str, data: bytes, *, max_bytes: int =
         text = html_to_text(text)
         name = os.path.splitext(name)[0] + ".txt"
     payload = text.encode("utf-8")
-    with _corpus_lock(folder):
-        target, exists = _free_name(folder, name, payload)
-        if not exists:
-            _write_atomic(target, payload)
+    try:
+        with _corpus_lock(folder):
+            target, exists = _free_name(folder, name, payload)
+            if not exists:
+                _write_atomic(target, payload)
+    except OSError as exc:  # full disk, read-only folder: nothing was added (the write is atomic)
+        raise CorpusError(f"could not save {name!r} in {folder}: {exc.strerror or exc}; nothing was added") from exc
     return target
 
 

@@ -198,6 +198,19 @@ def test_hostile_upload(small_corpus: Path, tmp_path: Path, case: str) -> None:
         assert any(c.source == saved.name for c in ans.citations)
 
 
+def test_upload_to_a_full_disk_is_a_clear_error(small_corpus: Path, monkeypatch) -> None:
+    from qa.errors import CorpusError
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("qa.ingest.os.fsync", full)
+    with pytest.raises(CorpusError, match="No space left on device; nothing was added"):
+        add_file(small_corpus, "a.txt", GERMAN.encode())
+    assert [p.name for p in small_corpus.iterdir() if not p.name.startswith(".")] == []
+    assert not [p for p in small_corpus.iterdir() if p.name.startswith(".upload-")]
+
+
 # ------------------------------------------------------------------- index ---
 
 
