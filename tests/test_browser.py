@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -176,12 +177,7 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
             finally:
                 context.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
     # The same question in this process gives the quote the mark must show.
     from qa import ask

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import chat_payload, send_json
 
 from qa.retrieve import Engine
 from qa.settings import Settings
@@ -36,12 +37,7 @@ def llm() -> Iterator[tuple[str, list[dict]]]:
             seen.append(body)
             system = body["messages"][0]["content"].casefold()
             content = next((reply for key, reply in REPLIES.items() if key in system), "NOT_IN_ARTICLES")
-            payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send_json(self, chat_payload(content))
 
         def log_message(self, *args: object) -> None:
             pass

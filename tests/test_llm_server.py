@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import send_json, stop_process
 
 from qa.langid import detect
 from qa.llm import accept, build_messages
@@ -196,11 +197,7 @@ def llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
                 except (ValueError, KeyError, IndexError, TypeError):
                     reply = None
                 exchange.reply, exchange.status = reply, status
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, payload, status)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -214,12 +211,7 @@ def llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
             proxy.shutdown()
             proxy.server_close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
 
 
 @pytest.fixture(scope="module")
