@@ -38,6 +38,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def peak_rss_mb() -> float:
+    """Peak RSS of this process since exec (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that across exec from the parent, so a
+    child of a parent that once held the e5 model would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -88,16 +96,18 @@ def child_ours(work: Path, k: int, repeat: int) -> dict:
 
     engine.search(qs[0], k)  # warm: models, caches
     dense_only(qs[0])
-    hybrid_t, dense_t = [], []
+    hybrid_t, dense_t, hybrid_cpu, dense_cpu = [], [], [], []
     hybrid_ranked, dense_ranked = [], []
     for r in range(repeat):
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             passages = engine.search(q, k)
             hybrid_t.append(time.perf_counter() - t)
-            t = time.perf_counter()
+            hybrid_cpu.append(time.process_time() - c)
+            t, c = time.perf_counter(), time.process_time()
             ids = dense_only(q)
             dense_t.append(time.perf_counter() - t)
+            dense_cpu.append(time.process_time() - c)
             if r == 0:
                 hybrid_ranked.append([(p.source, p.start, p.end) for p in passages])
                 dense_ranked.append([(chunks[i]["source"], chunks[i]["start"], chunks[i]["end"]) for i in ids])
@@ -107,15 +117,25 @@ def child_ours(work: Path, k: int, repeat: int) -> dict:
         "chunks": len(chunks),
         "hybrid_ms": [1000 * x for x in hybrid_t],
         "dense_ms": [1000 * x for x in dense_t],
+        "hybrid_cpu_ms": [1000 * x for x in hybrid_cpu],
+        "dense_cpu_ms": [1000 * x for x in dense_cpu],
         "hybrid_ranked": hybrid_ranked,
         "dense_ranked": dense_ranked,
         "peak_rss_mb": peak_rss_mb(),
     }
 
 
-def child_peer(work: Path, model: str, k: int, repeat: int) -> dict:
-    """LangChain: HuggingFaceEmbeddings + FAISS.from_texts + similarity_search (runs in the peer venv)."""
+def child_peer(work: Path, model: str, k: int, repeat: int, threads: int) -> dict:
+    """LangChain: HuggingFaceEmbeddings + FAISS.from_texts + similarity_search (runs in the peer venv).
+
+    ``threads`` > 0 pins torch to that many threads (a user would not; the
+    default, all cores, is what the main comparison measures).
+    """
     t0 = time.perf_counter()
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
     from langchain_community.vectorstores import FAISS
     from langchain_huggingface import HuggingFaceEmbeddings
 
@@ -135,18 +155,20 @@ def child_peer(work: Path, model: str, k: int, repeat: int) -> dict:
     build_s = time.perf_counter() - t
     qs = questions()
     store.similarity_search(qs[0], k=k)  # warm
-    times, ranked = [], []
+    times, cpu, ranked = [], [], []
     for r in range(repeat):
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             docs = store.similarity_search(q, k=k)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             if r == 0:
                 ranked.append([(d.metadata["source"], d.metadata["start"], d.metadata["end"]) for d in docs])
     return {
         "build_s": build_s,
         "process_s": time.perf_counter() - t0,
         "ms": [1000 * x for x in times],
+        "cpu_ms": [1000 * x for x in cpu],
         "ranked": ranked,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -182,6 +204,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=2, help="passes over the question file per round")
     parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--peer-threads", type=int, default=0, help="pin the peer's torch threads (0: its default)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     from qa.e5convert import convert
@@ -192,7 +215,7 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="qa-peer-"))
         try:
             ours = run(sys.executable, "_ours", str(work), str(args.k), str(args.repeat))
-            peer = run(args.peer_python, "_peer", str(work), model, str(args.k), str(args.repeat))
+            peer = run(args.peer_python, "_peer", str(work), model, str(args.k), str(args.repeat), str(args.peer_threads))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         rounds.append({"ours": ours, "peer": peer})
@@ -201,12 +224,12 @@ def main() -> None:
             f"(e5-only {statistics.median(ours['dense_ms']):.1f}), peer p50 {statistics.median(peer['ms']):.1f} ms",
             file=sys.stderr,
         )
-    print(report(rounds, args.k))
+    print(report(rounds, args.k, args.peer_threads))
     if args.json:
         args.json.write_text(json.dumps(rounds))
 
 
-def report(rounds: list[dict], k: int) -> str:
+def report(rounds: list[dict], k: int, peer_threads: int = 0) -> str:
     med = statistics.median
     rows = []
 
@@ -215,8 +238,16 @@ def report(rounds: list[dict], k: int) -> str:
         for rd in rounds:
             d = rd[side]
             ms = d[key]
+            cpu = d.get(key.replace("ms", "cpu_ms"), [float("nan")])
             out.append(
-                {"build": d["build_s"], "p50": med(ms), "p95": pct(ms, 95), "rss": d["peak_rss_mb"], "proc": d["process_s"]}
+                {
+                    "build": d["build_s"],
+                    "p50": med(ms),
+                    "p95": pct(ms, 95),
+                    "cpu": med(cpu),
+                    "rss": d["peak_rss_mb"],
+                    "proc": d["process_s"],
+                }
             )
         return out
 
@@ -224,13 +255,18 @@ def report(rounds: list[dict], k: int) -> str:
     variants = [("qa.search() hybrid (e5 + USE + BM25)", "hybrid_ms", "hybrid_ranked"), ("ours, e5 view only", "dense_ms", "dense_ranked")]
     recall_peer = recall_at(rounds[0]["peer"]["ranked"], k)
     n = len(rounds)
-    rows.append(f"Peer: LangChain FAISS + HuggingFaceEmbeddings (same e5 folder, prompts, chunks, k={k}); {n} rounds, medians.")
+    threads = f"torch pinned to {peer_threads} thread(s)" if peer_threads else "torch default threads"
+    rows.append(
+        f"Peer: LangChain FAISS + HuggingFaceEmbeddings (same e5 folder, prompts, chunks, k={k}; {threads}); "
+        f"{n} rounds, medians."
+    )
     rows.append("")
-    rows.append("| pipeline | build s | query p50 ms | query p95 ms | peak RSS MB | recall@5 |")
-    rows.append("|---|---:|---:|---:|---:|---:|")
+    rows.append("| pipeline | build s | query p50 ms | query p95 ms | CPU ms/query (median) | peak RSS MB | recall@5 |")
+    rows.append("|---|---:|---:|---:|---:|---:|---:|")
     rows.append(
         f"| LangChain FAISS (peer) | {med([f['build'] for f in peer]):.1f} | {med([f['p50'] for f in peer]):.1f} | "
-        f"{med([f['p95'] for f in peer]):.1f} | {med([f['rss'] for f in peer]):.0f} | {recall_peer:.3f} |"
+        f"{med([f['p95'] for f in peer]):.1f} | {med([f['cpu'] for f in peer]):.1f} | "
+        f"{med([f['rss'] for f in peer]):.0f} | {recall_peer:.3f} |"
     )
     ratio_rows = []
     for label, key, ranked in variants:
@@ -238,17 +274,23 @@ def report(rounds: list[dict], k: int) -> str:
         recall = recall_at(rounds[0]["ours"][ranked], k)
         rows.append(
             f"| {label} | {med([f['build'] for f in ours]):.1f} | {med([f['p50'] for f in ours]):.1f} | "
-            f"{med([f['p95'] for f in ours]):.1f} | {med([f['rss'] for f in ours]):.0f} | {recall:.3f} |"
+            f"{med([f['p95'] for f in ours]):.1f} | {med([f['cpu'] for f in ours]):.1f} | "
+            f"{med([f['rss'] for f in ours]):.0f} | {recall:.3f} |"
         )
+        p50_ratios = [p["p50"] / o["p50"] for p, o in zip(peer, ours)]
         ratio_rows.append(
-            f"| {label} | {med([p['p50'] / o['p50'] for p, o in zip(peer, ours)]):.2f}x | "
+            f"| {label} | {med(p50_ratios):.2f}x ({min(p50_ratios):.2f}-{max(p50_ratios):.2f}) | "
             f"{med([p['p95'] / o['p95'] for p, o in zip(peer, ours)]):.2f}x | "
+            f"{med([p['cpu'] / o['cpu'] for p, o in zip(peer, ours)]):.2f}x | "
             f"{med([p['build'] / o['build'] for p, o in zip(peer, ours)]):.2f}x | "
             f"{med([p['rss'] / o['rss'] for p, o in zip(peer, ours)]):.2f}x | {recall - recall_peer:+.3f} |"
         )
     rows += ["", "Ratios (peer / ours, per round, median; > 1 means ours is faster or smaller):", ""]
-    rows.append("| ours | p50 speed-up | p95 speed-up | build speed-up | peak RSS ratio | recall@5 delta |")
-    rows.append("|---|---:|---:|---:|---:|---:|")
+    rows.append(
+        "| ours | p50 speed-up (range over rounds) | p95 speed-up | CPU per query ratio | build speed-up "
+        "| peak RSS ratio | recall@5 delta |"
+    )
+    rows.append("|---|---:|---:|---:|---:|---:|---:|")
     rows += ratio_rows
     rows.append("")
     rows.append(
@@ -262,6 +304,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_ours":
         print(json.dumps(child_ours(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_peer":
-        print(json.dumps(child_peer(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))))
+        print(json.dumps(child_peer(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))))
     else:
         main()

@@ -50,6 +50,14 @@ SEED = 20240917
 
 
 def peak_rss_mb() -> float:
+    """Peak RSS of this process since exec (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that across exec from the parent, so a
+    child of a parent that once held the e5 model would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
