@@ -219,9 +219,23 @@ def short_title(title: str, open_q: str, close_q: str, max_words: int = 8) -> st
     return f"{open_q}{head}{close_q}"
 
 
+_LONGEST_WORD = 40  # letters; longer "words" are keyboard noise or pasted data, not language
+
+
+def asks_something(question: str) -> bool:
+    """Whether the question has at least one real word (not emoji, punctuation or "aaaa…").
+
+    Embeddings of noise still land somewhere and can look similar to a
+    passage; an answer to a question without words would be invented.
+    """
+    return any(len(w) <= _LONGEST_WORD and any(ch.isalpha() for ch in w) for w in words(question))
+
+
 def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | None = None):
     """``(text, citations, abstained)`` for one retrieval, in ``language``."""
     settings = settings or ComposerSettings()
+    if not asks_something(retrieval.question):
+        return abstain_message(language), [], True
     candidates = candidate_sentences(retrieval, settings, language)
     if not candidates or candidates[0].similarity < settings.min_similarity:
         return abstain_message(language), [], True

@@ -83,3 +83,10 @@ def test_huge_and_control_character_questions_are_answered_safely(seed_index) ->
     ans = _ask(seed_index, "Where\x00 will\x1b the foreign ministers\u202e meet?")
     _assert_contract(ans, corpus)
     assert "\x00" not in ans.question and "\u202e" not in ans.question
+
+
+@pytest.mark.parametrize("noise", ["a" * 1_000_000, "x" * 60 + " " + "y" * 60, "🙂 " + "z" * 50])
+def test_questions_without_words_abstain(seed_index, noise: str) -> None:
+    corpus, index = seed_index
+    ans = ask(noise, corpus=corpus, index=index)
+    assert ans.abstained and not ans.citations
