@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,20 +32,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import peak_rss_mb  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def peak_rss_mb() -> float:
-    """Peak RSS of this process since exec (VmHWM).
-
-    Not ``ru_maxrss``: Linux carries that across exec from the parent, so a
-    child of a parent that once held the e5 model would report the parent's peak.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pct(values: list[float], q: float) -> float:
