@@ -64,6 +64,16 @@ class Scored:
     passage: Passage
     typed: bool = False  # contains the expected kind of answer
 
+    @property
+    def text(self) -> str:
+        """The sentence itself, as it stands in the source file."""
+        return sentence_text(self.passage, self.start, self.end)
+
+
+def sentence_text(passage: Passage, start: int, end: int) -> str:
+    """The file's characters ``start:end``, cut from a passage that contains them."""
+    return passage.text[start - passage.start : end - passage.start]
+
 
 def question_anchors(retrieval: Retrieval) -> list[set[str]]:
     """Folded keys of each question anchor, with the country names a place bridges to.
@@ -103,7 +113,7 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
     for i, key in enumerate(keys):
         rank, passage = seen[key]
         source, s, e = key
-        sentence = passage.text[s - passage.start : e - passage.start]
+        sentence = sentence_text(passage, s, e)
         typed = bool(kind) and has_answer(sentence, kind, str(langs[i]), retrieval.question)
         score = (
             total[i]
@@ -189,9 +199,6 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         keys = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
         for article in data.articles.values():  # outlet and title count as mentions
             keys.update(fold(w) for w in words(f"{article.outlet or ''} {article.title}"))
-        # Parts of compounds count too: "Nagorno" is mentioned in "Nagorno-Karabakh".
-        raw = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
-        keys.update(part for w in raw for part in re.split(r"['’-]", w) if len(part) >= 3)
         by_first: dict[str, set[str]] = {"all": keys}
         for w in keys:
             by_first.setdefault("^" + w[:1], set()).add(w)
@@ -261,7 +268,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     open_q, close_q = quote_marks(language)
     for n, c in enumerate(chosen, 1):
         article = retrieval.data.articles[c.source]
-        original = c.passage.text[c.start - c.passage.start : c.end - c.passage.start]
+        original = c.text
         who = article.outlet or short_title(article.title, open_q, close_q)
         lead = frame(language, n - 1).format(source=who, lang=language_name(article.lang, language))
         parts.append(f"{lead} {open_q}{' '.join(original.split())}{close_q} [{n}]")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_article
+from helpers import chat_payload, send_json
 
 from qa import ask, build_index, search, store
 from qa.errors import IndexWriteError, InvalidQuestionError, UnsafeFileError
@@ -377,12 +378,7 @@ class _FakeLLM(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(body)
-        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": type(self).reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, chat_payload(type(self).reply))
 
     def log_message(self, *args) -> None:
         pass

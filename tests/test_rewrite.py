@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from helpers import chat_payload, send_json
 
 from qa.prompts import REWRITE_SYSTEM
 from qa.rewrite import parse_rewrites, rewrite_query
@@ -54,18 +55,9 @@ def server() -> Iterator[tuple[Fake, str]]:
             elif fake.content is None:
                 payload = json.dumps({"error": "no choices"}).encode()
             else:
-                payload = json.dumps(
-                    {
-                        "object": "chat.completion",
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": fake.content}}],
-                    }
-                ).encode()
+                payload = chat_payload(fake.content)
             try:
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, payload, fake.status)
             except OSError:
                 pass  # the client gave up (timeout test)
 
