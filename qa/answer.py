@@ -59,7 +59,7 @@ def ask(
     query = contextual_query(text, history)
     if progress:
         progress("searching")
-    retrieval = engine.retrieve(query, k, filters)
+    retrieval = engine.retrieve(query, k, filters, language)
     if query != text:
         # Passages come from the whole context; the sentence that answers is
         # chosen mostly by what is asked now ("Who mediated?"), not the last turn.

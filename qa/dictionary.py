@@ -47,7 +47,7 @@ from .settings import cache_dir
 #: Bump when the parser changes: packages are downloaded and parsed again.
 RAW_VERSION = 2
 #: Bump when the merged pair files or stopwords change: they are rebuilt from the raw files.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 #: Languages ``--setup`` covers by default: the corpus languages (de, en, nl)
 #: and the question languages we expect.
@@ -233,8 +233,17 @@ def parse_entry(text: str) -> tuple[list[str], set[str]]:
 
 
 def key(word: str) -> str:
-    """Lookup key of a headword or question word: casefolded, NFC, trimmed."""
-    return unicodedata.normalize("NFC", word).casefold().strip()
+    """Lookup key of a headword or question word: casefolded, NFKC, trimmed.
+
+    NFKC, not NFC: the Dutch dictionaries spell one word in six with the
+    ligature "ĳ" (krĳg, afwĳzing), which articles and questions never use.
+    """
+    return unicodedata.normalize("NFKC", word).casefold().strip()
+
+
+def _compat(term: str) -> str:
+    """A stored translation in the form articles use (ligatures and full-width letters unfolded)."""
+    return unicodedata.normalize("NFKC", term)
 
 
 def plain(word: str) -> str:
@@ -443,7 +452,9 @@ def _merge_pair(direct: ParsedDict | None, inverse: ParsedDict | None) -> dict[s
     merged: dict[str, list[str]] = {}
     if direct is not None:
         for head, items in direct.entries.items():
-            merged[head] = list(items[:MAX_STORED])
+            bucket = merged.setdefault(key(head), [])  # "krĳg" and "krijg" are one headword
+            bucket.extend(t for t in map(_compat, items) if t not in bucket)
+            del bucket[MAX_STORED:]
     if inverse is not None:
         ranked: dict[str, list[tuple[int, str]]] = {}
         for tgt_head, items in inverse.entries.items():
@@ -460,6 +471,7 @@ def _merge_pair(direct: ParsedDict | None, inverse: ParsedDict | None) -> dict[s
             for _, tgt_head in sorted(cands, key=lambda c: c[0]):
                 if len(bucket) >= MAX_STORED:
                     break
+                tgt_head = _compat(tgt_head)
                 if tgt_head not in have:
                     have.add(tgt_head)
                     bucket.append(tgt_head)

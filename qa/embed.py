@@ -150,6 +150,31 @@ class NumpyBert:
         self.pad_id = int(config.get("pad_token_id") or 0)
         st_config = _read_json(folder / "config_sentence_transformers.json")
         self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
+        self._layers = [self._layer_weights(f"encoder.layer.{i}.") for i in range(self.layers)]
+
+    def _layer_weights(self, p: str) -> dict[str, np.ndarray]:
+        """One layer's matrices as contiguous ``(in, out)`` arrays, with Q, K and V fused into one.
+
+        A query is ~20 rows, so BLAS spends much of each product on set-up:
+        one 384x1152 product instead of three 384x384 ones, on row-major
+        operands, cut a query's forward pass from 24 to 21 ms here. The copies
+        (85 MB for e5-small) replace the memory-mapped originals, which are
+        then never touched again.
+        """
+        w = self.weights
+        qkv = [f"{p}attention.self.{m}" for m in ("query", "key", "value")]
+        return {
+            "qkv": np.ascontiguousarray(np.concatenate([w[n + ".weight"] for n in qkv]).T),
+            "qkv_b": np.concatenate([w[n + ".bias"] for n in qkv]),
+            "attn_out": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+            "attn_out_b": w[p + "attention.output.dense.bias"],
+            "attn_ln": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
+            "up": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+            "up_b": w[p + "intermediate.dense.bias"],
+            "down": np.ascontiguousarray(w[p + "output.dense.weight"].T),
+            "down_b": w[p + "output.dense.bias"],
+            "out_ln": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+        }
 
     @staticmethod
     def supports(folder: Path) -> bool:
@@ -199,36 +224,22 @@ class NumpyBert:
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # padded keys get no attention
         head = self.dim // self.heads
         scale = np.float32(1.0 / np.sqrt(head))
-        for layer in range(self.layers):
-            p = f"encoder.layer.{layer}."
+        for layer in self._layers:
 
-            def linear(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                out = h @ w[p + name + ".weight"].T
-                out += w[p + name + ".bias"]
+            def linear(h: np.ndarray, name: str, layer: dict[str, np.ndarray] = layer) -> np.ndarray:
+                out = h @ layer[name]
+                out += layer[name + "_b"]
                 return out
 
-            def split(h: np.ndarray) -> np.ndarray:
-                return h.reshape(n, length, self.heads, head).transpose(0, 2, 1, 3)
-
-            q, k, v = (split(linear(x, f"attention.self.{m}")) for m in ("query", "key", "value"))
+            qkv = linear(x, "qkv").reshape(n, length, 3, self.heads, head).transpose(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
             scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, self.dim)
-            x = _layer_norm(
-                linear(context, "attention.output.dense") + x,
-                w[p + "attention.output.LayerNorm.weight"],
-                w[p + "attention.output.LayerNorm.bias"],
-                self.eps,
-            )
-            hidden = _gelu(linear(x, "intermediate.dense"))
-            x = _layer_norm(
-                linear(hidden, "output.dense") + x,
-                w[p + "output.LayerNorm.weight"],
-                w[p + "output.LayerNorm.bias"],
-                self.eps,
-            )
+            x = _layer_norm(linear(context, "attn_out") + x, *layer["attn_ln"], self.eps)
+            x = _layer_norm(linear(_gelu(linear(x, "up")), "down") + x, *layer["out_ln"], self.eps)
         x = x.reshape(n, length, self.dim)
         pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -168,19 +168,25 @@ def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[st
     """One set per question content word: its stem, and its translations' stems in the other corpus languages.
 
     Names are left out (their folded keys match across languages already, and
-    a dictionary only mistranslates them: Aliyev -> "Alija").
+    a dictionary only mistranslates them: Aliyev -> "Alija"). Cached: retrieval
+    and the composer both ask for the same question's groups.
     """
+    return [set(group) for group in _term_groups(question, lang, frozenset(corpus_langs))]
+
+
+@lru_cache(maxsize=512)
+def _term_groups(question: str, lang: str, corpus_langs: frozenset[str]) -> tuple[frozenset[str], ...]:
     names = {w.casefold() for i, w in enumerate(words(question)) if is_salient(w, i)}
     question_words = [w for w in dict.fromkeys(content_words(question, lang)) if w not in names]
     own = _stemmer(lang)
     groups = {w: {f"{lang}:{own.stemWord(w) if own else w}"} for w in question_words}
     targets = set(corpus_langs) - {lang}
     if not targets or not question_words:
-        return list(groups.values())
+        return tuple(frozenset(g) for g in groups.values())
     try:
         from .dictionary import translations
     except Exception:  # noqa: BLE001 - the dictionaries are optional
-        return list(groups.values())
+        return tuple(frozenset(g) for g in groups.values())
     for target in sorted(targets):
         for word, terms in translations(question_words, lang, {target}).items():
             group = groups.get(word.casefold())
@@ -189,7 +195,7 @@ def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[st
                     # Whole: the index holds compounds' parts already, and parts
                     # of a dictionary's rarer senses ("Fehl|stelle") are noise.
                     group.update(stem_tokens(term, target, split=False))
-    return list(groups.values())
+    return tuple(frozenset(g) for g in groups.values())
 
 
 def translated_tokens(question: str, lang: str, corpus_langs: set[str]) -> list[str]:

@@ -97,6 +97,6 @@ class Settings:
             "model": self.model,
             "models": list(self.models),
             "chunking": asdict(self.chunking),
-            "lexical": 3,
+            "lexical": 4,
             "dictionaries": default().available(),
         }
