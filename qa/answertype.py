@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .fold import fold, words
+from .fold import fold, salient_words, words
 
 NUMBER, DATE, PLACE, PERSON, REASON = "number", "date", "place", "person", "reason"
 
@@ -135,6 +135,24 @@ _YEAR = re.compile(r"\b(?:1[89]|20|21)\d\d\b")
 _DAY_MONTH = re.compile(r"\b\d{1,2}[./]\s?\d{1,2}(?:[./]\s?\d{2,4})?\b|\b\d{1,2}\.?\s+[^\W\d_]{3,}")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _HEAD_WORDS = 5
+
+
+def has_topic(question: str, language: str) -> bool:
+    """Whether the question names anything besides interrogatives and function words.
+
+    "Why?" or "Wann?" alone (no earlier turn to lean on) asks about nothing:
+    retrieval would still return its nearest passages, and quoting them would
+    answer a question nobody asked. Languages without known interrogatives
+    count as having a topic.
+    """
+    from .lexical import content_words
+
+    if language not in _COMPILED or salient_words(question):
+        return True
+    text = question.casefold()
+    for _, pattern in _COMPILED[language]:
+        text = pattern.sub(" ", text)
+    return bool(content_words(text, language))
 
 
 def expected_type(question: str, language: str) -> str | None:

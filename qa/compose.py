@@ -17,11 +17,11 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from . import store
-from .answertype import DATE, NUMBER, expected_type, has_answer
+from .answertype import DATE, NUMBER, expected_type, has_answer, has_topic
 from .expand import expansions
-from .fold import fold, salient_words, words
+from .fold import fold, salient_words, unspaced_letters, words
 from .lexical import is_common_word, stem_tokens, term_groups
-from .prompts import abstain_message, frame, language_name, quote_marks
+from .prompts import abstain_message, frame, language_name, quote_marks, topic_message
 from .retrieve import Retrieval, zscore
 from .types import Citation, Passage
 
@@ -235,7 +235,10 @@ def asks_something(question: str) -> bool:
     Embeddings of noise still land somewhere and can look similar to a
     passage; an answer to a question without words would be invented.
     """
-    return any(len(w) <= _LONGEST_WORD and any(ch.isalpha() for ch in w) for w in words(question))
+    return any(
+        (len(w) <= _LONGEST_WORD or unspaced_letters(w) * 2 >= len(w)) and any(ch.isalpha() for ch in w)
+        for w in words(question)
+    )
 
 
 def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | None = None):
@@ -243,6 +246,9 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     settings = settings or ComposerSettings()
     if not asks_something(retrieval.question):
         return abstain_message(language), [], True
+    if not has_topic(retrieval.question, language):
+        # "Why?" with nothing before it: any passage would be a guess.
+        return topic_message(language), [], True
     candidates = candidate_sentences(retrieval, settings, language)
     if not candidates or candidates[0].similarity < settings.min_similarity:
         return abstain_message(language), [], True

@@ -41,6 +41,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# Scripts written without spaces between words: there one "word" of the
+# regex above is a whole clause, so word counts and lengths mean nothing.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+
+
+def unspaced_letters(text: str) -> int:
+    """How many letters of ``text`` are in a script written without spaces (Chinese, Japanese, Thai…)."""
+    return len(_UNSPACED.findall(text))
+
+
 def trigrams(key: str) -> list[str]:
     """Character trigrams of ``key`` with word-boundary marks."""
     padded = f"^{key}$"

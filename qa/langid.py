@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .fold import unspaced_letters
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -44,7 +46,8 @@ def _without_names(text: str) -> str:
 
 def detect(text: str, fallback: str = "en", *, min_words: int = 3, min_prob: float = 0.5) -> str:
     """ISO 639-1 code of ``text``; ``fallback`` when the evidence is too thin."""
-    if len(_WORD.findall(text)) < min_words:
+    # Chinese or Japanese has no spaces: count about two characters a word.
+    if len(_WORD.findall(text)) + unspaced_letters(text) // 2 < min_words:
         return fallback
     sample = text[:5000]
     if len(sample) < 300:  # a question, not an article: names mislead the detector

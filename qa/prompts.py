@@ -20,8 +20,18 @@ FRAMES = {
     "pl": ("Według {source} ({lang}):", "Ponadto {source} ({lang}):"),
     "ru": ("По данным {source} ({lang}):", "Кроме того, {source} ({lang}):"),
     "tr": ("{source} ({lang}) göre:", "Ayrıca {source} ({lang}):"),
+    "uk": ("За даними {source} ({lang}):", "Крім того, {source} ({lang}):"),
+    "cs": ("Podle {source} ({lang}):", "Dále {source} ({lang}):"),
+    "az": ("{source} ({lang}) məlumatına görə:", "Həmçinin, {source} ({lang}):"),
+    "ja": ("{source}（{lang}）によると：", "また、{source}（{lang}）："),
+    "zh": ("据{source}（{lang}）：", "此外，{source}（{lang}）："),
+    "ko": ("{source}({lang})에 따르면:", "또한 {source}({lang}):"),
+    "ar": ("وفقًا لـ{source} ({lang}):", "وأيضًا، {source} ({lang}):"),
 }
-QUOTES = {"de": ("„", "“"), "fr": ("« ", " »"), "ru": ("«", "»"), "pl": ("„", "”"), "nl": ("‘", "’")}
+QUOTES = {
+    "de": ("„", "“"), "fr": ("« ", " »"), "ru": ("«", "»"), "uk": ("«", "»"), "pl": ("„", "”"),
+    "cs": ("„", "“"), "nl": ("‘", "’"), "ja": ("「", "」"), "ar": ("«", "»"),
+}  # fmt: skip
 ABSTAIN = {
     "en": "The articles do not say. The closest passages are shown as related, but they do not answer the question.",
     "de": "Dazu sagen die Artikel nichts. Die nächstliegenden Passagen sind als verwandt aufgeführt, beantworten die Frage aber nicht.",
@@ -33,6 +43,28 @@ ABSTAIN = {
     "pl": "Artykuły tego nie mówią. Najbliższe fragmenty pokazano jako powiązane, ale nie odpowiadają na pytanie.",
     "ru": "В статьях об этом не говорится. Ближайшие фрагменты показаны как связанные, но они не отвечают на вопрос.",
     "tr": "Makaleler bunu söylemiyor. En yakın pasajlar ilgili olarak gösteriliyor, ancak soruyu yanıtlamıyorlar.",
+    "uk": "У статтях про це не йдеться. Найближчі фрагменти показано як пов'язані, але вони не відповідають на питання.",
+    "cs": "Články to neuvádějí. Nejbližší pasáže jsou zobrazeny jako související, ale na otázku neodpovídají.",
+    "az": "Məqalələrdə bu barədə deyilmir. Ən yaxın parçalar əlaqəli kimi göstərilir, lakin suala cavab vermir.",
+    "ja": "記事にはその記載がありません。最も近い箇所を関連情報として示しますが、質問への答えではありません。",
+    "zh": "文章中没有提到这一点。下面列出最相关的段落，但它们并不能回答这个问题。",
+    "ko": "기사에는 그에 대한 내용이 없습니다. 가장 가까운 구절을 관련 자료로 표시하지만 질문에 대한 답은 아닙니다.",
+    "ar": "لا تذكر المقالات ذلك. تُعرض أقرب المقاطع على أنها ذات صلة، لكنها لا تجيب عن السؤال.",
+}
+
+# A question with nothing to search for ("Why?" as the first turn).
+ASK_TOPIC = {
+    "en": "What about? Please name the person, place or event the question is about.",
+    "de": "Worum geht es? Bitte nennen Sie die Person, den Ort oder das Ereignis, nach dem Sie fragen.",
+    "nl": "Waarover? Noem de persoon, plaats of gebeurtenis waarover de vraag gaat.",
+    "fr": "À propos de quoi ? Précisez la personne, le lieu ou l'événement dont parle la question.",
+    "es": "¿Sobre qué? Indique la persona, el lugar o el hecho sobre el que pregunta.",
+    "it": "Su che cosa? Indichi la persona, il luogo o l'evento a cui si riferisce la domanda.",
+    "pt": "Sobre o quê? Indique a pessoa, o lugar ou o acontecimento a que a pergunta se refere.",
+    "pl": "O co chodzi? Proszę podać osobę, miejsce lub wydarzenie, którego dotyczy pytanie.",
+    "ru": "О чём именно? Укажите человека, место или событие, о котором вопрос.",
+    "tr": "Ne hakkında? Lütfen sorunun ilgili olduğu kişiyi, yeri veya olayı belirtin.",
+    "uk": "Про що саме? Вкажіть людину, місце чи подію, про які питання.",
 }
 
 LLM_SYSTEM = """You answer questions about news articles using ONLY the numbered passages provided.
@@ -99,3 +131,7 @@ def quote_marks(lang: str) -> tuple[str, str]:
 
 def abstain_message(lang: str) -> str:
     return ABSTAIN.get(lang, ABSTAIN["en"])
+
+
+def topic_message(lang: str) -> str:
+    return ASK_TOPIC.get(lang, ASK_TOPIC["en"])

@@ -67,6 +67,29 @@ def test_history_resolves_follow_up(seed_index) -> None:
     assert not follow.abstained
     assert any("Voreingenommenheit Frankreichs" in c.quote for c in follow.citations)
     assert not any("Voreingenommenheit Frankreichs" in c.quote for c in alone.citations)
+    assert alone.abstained and "What about?" in alone.text  # nothing to search for without the history
+
+
+@pytest.mark.parametrize("question,lang", [("Warum?", "de"), ("¿Cuándo?", "es"), ("Pourquoi ?", "fr"), ("How many?", "en")])
+def test_a_question_about_nothing_asks_for_a_topic(seed_index, question: str, lang: str) -> None:
+    ans = _ask(seed_index, question, history=[{"role": "user", "content": "x", "language": lang}])
+    assert ans.abstained and not ans.citations and ans.language == lang
+
+
+@pytest.mark.parametrize(
+    "question,lang,frame",
+    [
+        ("アリエフはなぜスペインでのパシニャンとの会談に出席しなかったのですか、その理由として何を挙げたのですか", "ja", "によると"),
+        ("为什么阿利耶夫没有参加在西班牙与帕希尼扬的会谈？", "zh", "据"),
+    ],
+)
+def test_languages_written_without_spaces(seed_index, question: str, lang: str, frame: str) -> None:
+    """A Japanese clause is one regex "word" longer than any noise limit; it is still a question."""
+    corpus, _ = seed_index
+    ans = _ask(seed_index, question)
+    assert ans.language == lang and not ans.abstained
+    _assert_contract(ans, corpus)
+    assert ans.text.startswith(("「", "“", frame)) and frame in ans.text
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "\x00\x07\x1b", "\u202e\u200b"])

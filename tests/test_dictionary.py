@@ -131,6 +131,13 @@ def test_merge_pair_puts_direct_first_then_inverse_by_sense_rank() -> None:
     assert merged["limiet"] == ["grenze"] and merged["slagboom"] == ["schranke"]
 
 
+def test_ligatures_are_unfolded() -> None:
+    """Dutch FreeDict writes "ĳ" as one letter; articles and questions write "ij"."""
+    assert qd.key("Krĳg") == "krijg"
+    merged = qd._merge_pair(qd.ParsedDict(entries={"oorlog": ["krĳg"], "krĳg": ["war"]}), None)
+    assert merged["oorlog"] == ["krijg"] and merged["krijg"] == ["war"]
+
+
 def _write_pairs(root: Path, pairs: dict[str, dict[str, list[str]]], stop: dict[str, list[str]]) -> None:
     for name, entries in pairs.items():
         qd._save_bytes(root / f"{name}.tsv.gz", qd._encode_pair(entries))
