@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from .embed import get_embedder
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import salient_words
+from .hints import Hints, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, translated_tokens
 from .query import normalise_question
@@ -43,6 +44,7 @@ class Retrieval:
     query_vectors: list[np.ndarray]
     bridges: list[str]  # place names added across languages
     data: store.IndexData
+    hints: Hints = field(default_factory=Hints)  # outlets and months the question names
 
 
 class Engine:
@@ -157,7 +159,7 @@ class Engine:
             candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
-            return Retrieval(text, [], qvecs, bridges, data)
+            return Retrieval(text, [], qvecs, bridges, data, question_hints(text, language, data.articles.values()))
         langs = np.asarray([data.articles[data.chunks[i].source].lang for i in ids])
         fused = np.zeros(len(ids), dtype=np.float64)
         for v, qvec in enumerate(qvecs):
@@ -167,9 +169,13 @@ class Engine:
             fused += weights[-1] * zscore(lexical[ids])
         if stems is not None:
             fused += self.settings.stem_weight * zscore(stems[ids])
+        hints = question_hints(text, language, data.articles.values())
+        if hints and self.settings.hint_weight > 0:
+            boost = {a.source: hints.boost(a) for a in data.articles.values()}
+            fused += self.settings.hint_weight * np.asarray([boost[data.chunks[i].source] for i in ids])
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
-        return Retrieval(text, passages, qvecs, bridges, data)
+        return Retrieval(text, passages, qvecs, bridges, data, hints)
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages

@@ -56,6 +56,9 @@ class Settings:
     # Weight of the content-stem view (question words in every corpus language
     # through bilingual dictionaries; 0 = off).
     stem_weight: float = 0.3
+    # Boost for passages of an article whose outlet (or month) the question
+    # names: "What did Reuters report…" (see qa/hints.py; 0 = off).
+    hint_weight: float = 1.0
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32

@@ -1,0 +1,107 @@
+"""Where and when a question asks to look: an outlet it names, a month it names.
+
+"What did Reuters report about Blinken?" or "What happened in August 2024?"
+narrows the search the way the filters do, without the user opening them
+(Onyx infers such filters from the question). They are applied as a boost,
+never as a filter: an outlet's name can be an ordinary word ("Trend"), and a
+month in a question can be an event's date rather than a publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .fold import words
+from .types import Article
+
+_ISO = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?\b")
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_MAX_GAP = 2  # words between a month's name and its year ("August 28, 2024", "28. August 2024")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What the question itself says about sources and dates."""
+
+    sources: frozenset[str] = frozenset()  # file names of articles whose outlet the question names
+    months: frozenset[str] = frozenset()  # "YYYY-MM" the question names
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.months)
+
+    def boost(self, article: Article) -> float:
+        """1 for an article the question points at by outlet or by its month, 0 otherwise."""
+        by_month = bool(article.date) and str(article.date)[:7] in self.months
+        return 1.0 if article.source in self.sources or by_month else 0.0
+
+
+def outlet_keys(outlet: str) -> set[str]:
+    """The ways a question writes an outlet: "Azertag.az" is also "Azertag"."""
+    full = " ".join(w.casefold() for w in words(outlet))
+    keys = {full} if full else set()
+    base = outlet.split(".", 1)[0]
+    if "." in outlet and len(base) >= 3:
+        keys.add(" ".join(w.casefold() for w in words(base)))
+    return {k for k in keys if len(k) >= 3}
+
+
+@lru_cache(maxsize=64)
+def _month_names(lang: str) -> dict[str, int]:
+    """Month names (wide and abbreviated, every grammatical form) of ``lang`` and English -> 1..12."""
+    try:
+        from babel import Locale, UnknownLocaleError
+    except ImportError:  # pragma: no cover - babel ships with streamlit's stack
+        return {}
+    out: dict[str, int] = {}
+    for code in dict.fromkeys((lang, "en")):
+        try:
+            months = Locale.parse(code).months
+        except (UnknownLocaleError, ValueError):
+            continue
+        for context in months.values():
+            for width in ("wide", "abbreviated"):
+                for number, name in context.get(width, {}).items():
+                    key = name.casefold().rstrip(".")
+                    if len(key) >= 3:
+                        out.setdefault(key, int(number))
+                    # Stems for the cases CLDR does not list ("в августе", "w sierpniu")
+                    # and unlisted abbreviations ("Sept."), never shorter than four letters.
+                    for n in range(4, len(key)):
+                        out.setdefault(key[:n], int(number))
+    return out
+
+
+def _month(token: str, names: dict[str, int]) -> int | None:
+    for cut in (0, 1, 2):
+        stem = token[: len(token) - cut]
+        if len(stem) >= 3 and stem in names:
+            return names[stem]
+    return None
+
+
+def question_months(question: str, lang: str) -> set[str]:
+    """"YYYY-MM" for every month-and-year the question names ("August 2024", "28 août 2024", "2024-08")."""
+    found = {f"{m.group(1)}-{m.group(2)}" for m in _ISO.finditer(question)}
+    names = _month_names(lang)
+    tokens = [w.casefold() for w in words(question)]
+    for i, token in enumerate(tokens):
+        month = _month(token, names)
+        if month is None:
+            continue
+        for year in tokens[i + 1 : i + 2 + _MAX_GAP]:
+            if _YEAR.match(year):
+                found.add(f"{year}-{month:02d}")
+                break
+    return found
+
+
+def question_hints(question: str, lang: str, articles: Iterable[Article]) -> Hints:
+    """The outlets and months ``question`` names, matched against the indexed articles."""
+    text = f" {' '.join(w.casefold() for w in words(question))} "
+    sources = frozenset(
+        a.source for a in articles if a.outlet and any(f" {key} " in text for key in outlet_keys(a.outlet))
+    )
+    return Hints(sources=sources, months=frozenset(question_months(question, lang)))

@@ -1,0 +1,50 @@
+"""Outlets and months named in a question steer retrieval (as a boost, never a filter)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.hints import Hints, outlet_keys, question_hints, question_months
+from qa.types import Article
+
+
+def _article(source: str, outlet: str | None = None, date: str | None = None) -> Article:
+    return Article(id=source, source=source, title="t", lang="en", date=date, outlet=outlet, sha256="", n_chars=1)
+
+
+@pytest.mark.parametrize(
+    "question,lang,months",
+    [
+        ("What happened on 28 August 2024?", "en", {"2024-08"}),
+        ("Any news from Sept. 2023 or 2024-07-01?", "en", {"2023-09", "2024-07"}),
+        ("Was geschah im März 2024?", "de", {"2024-03"}),
+        ("Что случилось в августе 2024 года?", "ru", {"2024-08"}),
+        ("Co się stało w sierpniu 2024?", "pl", {"2024-08"}),
+        ("Qu'a dit Aliev le 3 octobre 2023 ?", "fr", {"2023-10"}),
+        ("Where did the 2020 war end?", "en", set()),  # a year alone names an event, not a month to look in
+        ("What happened in August?", "en", set()),
+    ],
+)
+def test_question_months(question: str, lang: str, months: set[str]) -> None:
+    assert question_months(question, lang) == months
+
+
+def test_outlet_keys_and_matching() -> None:
+    assert outlet_keys("Azertag.az") == {"azertag az", "azertag"}
+    articles = [_article("a.txt", "Reuters"), _article("b.txt", "Azertag.az"), _article("c.txt", None, "2024-08-28")]
+    assert question_hints("Was schrieb Azertag über Lachin?", "de", articles).sources == {"b.txt"}
+    assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", articles).sources == {"a.txt", "b.txt"}
+    assert not question_hints("Who reported it first?", "en", articles)  # "reported" is not "Reuters"
+    hints = question_hints("What happened in August 2024?", "en", articles)
+    assert [hints.boost(a) for a in articles] == [0.0, 0.0, 1.0]
+    assert Hints().boost(articles[0]) == 0.0
+
+
+def test_a_named_outlet_lifts_its_article(seed_index) -> None:
+    from qa import search
+
+    corpus, index = seed_index
+    hits = search("What did Reuters report about Blinken?", 5, corpus=corpus, index=index)
+    assert hits[0].outlet == "Reuters"
+    trend = search("Was meldete Trend über die Friedensgespräche?", 10, corpus=corpus, index=index)
+    assert any(p.outlet == "Trend" for p in trend[:3])
