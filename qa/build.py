@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import store
+from .align import TokenStates
 from .chunk import windows
 from .embed import get_embedder
 from .errors import CorpusError, IndexCorruptError, IndexWriteError
@@ -269,8 +270,20 @@ def _assemble(
     chunk_vectors, sentence_vectors = [], []
     total = views * (len(new_chunk_texts) + len(new_sent_texts))
     done = 0
+    token_states: list[np.ndarray] | None = None
     for v, model in enumerate(settings.models):
         embedder = get_embedder(model) if (new_chunk_texts or new_sent_texts) else None
+        # The primary model's sentence pass also yields the token states qa/align.py matches.
+        kept_tokens = current.tokens if current is not None else None
+        align = (
+            v == 0
+            and settings.align_layer > 0
+            and (not kept_sent_rows or kept_tokens is not None)  # kept rows need their stored states
+            and (embedder is None or getattr(embedder, "has_token_states", False))
+            and (embedder is not None or kept_tokens is not None)
+        )
+        if align:
+            token_states = kept_tokens.rows(kept_sent_rows) if kept_tokens is not None else []
         parts_c, parts_s = [], []
         if current is not None and kept_chunk_rows:
             parts_c.append(current.chunk_vectors[v][kept_chunk_rows])
@@ -283,7 +296,12 @@ def _assemble(
                     if progress:
                         progress("embedding", base + d, total)
 
-                parts.append(embedder.passages(texts, settings.batch_size, report))
+                if align and parts is parts_s:
+                    vecs, states = embedder.passages_with_tokens(texts, settings.align_layer, settings.batch_size, report)
+                    parts.append(vecs)
+                    token_states.extend(states)
+                else:
+                    parts.append(embedder.passages(texts, settings.batch_size, report))
                 done += len(texts)
         chunk_vectors.append(np.vstack(parts_c).astype(np.float32))
         sentence_vectors.append(np.vstack(parts_s).astype(np.float32))
@@ -303,4 +321,5 @@ def _assemble(
         sentence_vectors=sentence_vectors,
         dense=[VectorIndex.fit(m) for m in chunk_vectors],
         lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks]),
+        tokens=None if token_states is None else TokenStates.fit(token_states, chunk_vectors[0].shape[1]),
     )

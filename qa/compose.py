@@ -47,6 +47,7 @@ class ComposerSettings:
     passage: float = 0.3  # the passage's fused retrieval score
     answer_type: float = 0.5  # has the kind of span asked for (a number for "how many")
     terms: float = 1.0  # share of the question's content words (or their dictionary translations) in the sentence
+    align: float = 1.0  # word-by-word alignment with the question (qa/align.py), z over the candidates
     # "How many…" / "When…" with no number / date among the best sentences: the
     # articles do not say. Names and places are too common to tell anything.
     required_types: tuple[str, ...] = (NUMBER, DATE)
@@ -109,6 +110,10 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
     for v, qvec in enumerate(retrieval.query_vectors):
         sims = raw if v == 0 else data.sentence_vectors[v][rows] @ qvec
         total += (1.0 if v == 0 else settings.second_view) * zscore(sims, langs if v == 0 else None)
+    if retrieval.alignment:
+        aligned = np.asarray([retrieval.alignment.get(int(r), np.nan) for r in rows])
+        if not np.isnan(aligned).any():
+            total += settings.align * zscore(aligned)
     out = []
     for i, key in enumerate(keys):
         rank, passage = seen[key]

@@ -201,15 +201,30 @@ class NumpyBert:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text; texts are batched by length to limit padding."""
+        return self.encode_tokens(texts, batch_size)[0]
+
+    def encode_tokens(
+        self, texts: Sequence[str], batch_size: int = 32, layer: int = 0, skip: int = 1
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Unit vectors and, with ``layer`` > 0, each text's token states after that layer.
+
+        Token states are unit rows without the ``skip`` leading tokens (CLS and
+        the prompt) and the closing SEP: what :mod:`qa.align` matches word by word.
+        """
         encodings = self.tokenizer.encode_batch(list(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        states: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
-            out[rows] = self._forward([encodings[r].ids for r in rows])
-        return out
+            out[rows], captured = self._forward([encodings[r].ids for r in rows], layer)
+            if captured is not None:
+                for j, r in enumerate(rows):
+                    tokens = captured[j, skip : max(skip, len(encodings[r].ids) - 1)]
+                    states[r] = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
+        return out, states
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+    def _forward(self, batch: list[list[int]], capture: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
         w = self.weights
         n, length = len(batch), max(len(ids) for ids in batch)
         ids = np.full((n, length), self.pad_id, dtype=np.int64)
@@ -224,7 +239,8 @@ class NumpyBert:
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # padded keys get no attention
         head = self.dim // self.heads
         scale = np.float32(1.0 / np.sqrt(head))
-        for layer in self._layers:
+        captured = None
+        for depth, layer in enumerate(self._layers, 1):
 
             def linear(h: np.ndarray, name: str, layer: dict[str, np.ndarray] = layer) -> np.ndarray:
                 out = h @ layer[name]
@@ -240,9 +256,11 @@ class NumpyBert:
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, self.dim)
             x = _layer_norm(linear(context, "attn_out") + x, *layer["attn_ln"], self.eps)
             x = _layer_norm(linear(_gelu(linear(x, "up")), "down") + x, *layer["out_ln"], self.eps)
+            if depth == capture:
+                captured = x.reshape(n, length, self.dim).copy()
         x = x.reshape(n, length, self.dim)
         pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), captured
 
 
 def _read_json(path: Path) -> Any:
@@ -307,6 +325,7 @@ class Embedder:
         path = ensure_model(model)
         e5 = "e5" in model.lower()
         self._lock = threading.Lock()  # neither backend is re-entrant under load
+        self._skips: dict[str, int] = {}
         if os.environ.get("QA_EMBED_BACKEND", "auto") != "torch" and NumpyBert.supports(Path(path)):
             self.backend = "numpy"
             self.model: Any = NumpyBert(Path(path))
@@ -349,6 +368,47 @@ class Embedder:
 
     def query(self, text: str) -> np.ndarray:
         return self._encode([text], self.query_prompt, 1, one_thread=True)[0]
+
+    @property
+    def has_token_states(self) -> bool:
+        """Whether this backend exposes per-token states (the numpy encoder does)."""
+        return self.backend == "numpy"
+
+    def _skip(self, prompt: str) -> int:
+        """Leading tokens that are CLS and the prompt, not the text.
+
+        Measured on a probe word rather than on the prompt alone: "query: " by
+        itself ends in a lone "▁" token that disappears once a word follows.
+        """
+        if prompt not in self._skips:
+            tokenizer = self.model.tokenizer
+            with_prompt = len(tokenizer.encode(prompt + "x").ids)
+            self._skips[prompt] = max(1, with_prompt - 1 - len(tokenizer.encode("x", add_special_tokens=False).ids))
+        return self._skips[prompt]
+
+    def passages_with_tokens(
+        self, texts: Sequence[str], layer: int, batch_size: int = 32, progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """:meth:`passages` plus every text's token states after ``layer`` (one forward pass for both)."""
+        vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
+        states: list[np.ndarray] = []
+        skip = self._skip(self.passage_prompt)
+        for i in range(0, len(texts), batch_size):
+            with self._lock:
+                part, tokens = self.model.encode_tokens(
+                    [self.passage_prompt + t for t in texts[i : i + batch_size]], batch_size, layer, skip
+                )
+            vecs[i : i + len(part)] = part
+            states.extend(tokens)
+            if progress:
+                progress(min(i + batch_size, len(texts)), len(texts))
+        return vecs, states
+
+    def query_with_tokens(self, text: str, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`query` plus the question's token states after ``layer``, from the same pass."""
+        with self._lock, one_blas_thread():
+            vecs, states = self.model.encode_tokens([self.query_prompt + text], 1, layer, self._skip(self.query_prompt))
+        return vecs[0], states[0]
 
 
 class UseEmbedder:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import store
 from .build import build_index, is_stale
-from .embed import get_embedder
+from .embed import get_embedder, one_blas_thread
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import salient_words
@@ -45,6 +45,7 @@ class Retrieval:
     bridges: list[str]  # place names added across languages
     data: store.IndexData
     hints: Hints = field(default_factory=Hints)  # outlets and months the question names
+    alignment: dict[int, float] = field(default_factory=dict)  # sentence row -> word alignment (qa/align.py)
 
 
 class Engine:
@@ -113,6 +114,14 @@ class Engine:
         """The question in every dense view (primary model first)."""
         return [get_embedder(m).query(text) for m in self.settings.models]
 
+    def encode_query_tokens(self, text: str, data: store.IndexData) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """:meth:`encode_query`, plus the question's token states when the index has sentences' ones."""
+        primary = get_embedder(self.settings.model)
+        if data.tokens is None or self.settings.align_weight <= 0 or not getattr(primary, "has_token_states", False):
+            return self.encode_query(text), None
+        vec, tokens = primary.query_with_tokens(text, self.settings.align_layer)
+        return [vec] + [get_embedder(m).query(text) for m in self.settings.models[1:]], tokens
+
     def retrieve(
         self, question: str, k: int = 10, filters: Filters | None = None, language: str | None = None
     ) -> Retrieval:
@@ -135,7 +144,7 @@ class Engine:
         bridges = expansions(salient_words(text), corpus_langs)
         language = language or detect(text, fallback="en")
         rewrites = self.rewrites(text, language, corpus_langs)
-        qvecs = self.encode_query(text)
+        qvecs, qtokens = self.encode_query_tokens(text, data)
         if rewrites:
             # The question and its translations as one query per view: their
             # mean sits between the languages instead of near the question's own.
@@ -169,13 +178,21 @@ class Engine:
             fused += weights[-1] * zscore(lexical[ids])
         if stems is not None:
             fused += self.settings.stem_weight * zscore(stems[ids])
+        alignment: dict[int, float] = {}
+        if qtokens is not None and data.tokens is not None:
+            # Each candidate chunk scores as its best-aligned sentence.
+            rows = sorted({r for i in ids for r in data.chunk_sentences[i]})
+            with one_blas_thread():  # a matrix product: threaded BLAS racing other queries varies the last bits
+                alignment = dict(zip(rows, data.tokens.alignment(qtokens, rows).tolist()))
+            best = np.asarray([max((alignment[r] for r in data.chunk_sentences[i]), default=0.0) for i in ids])
+            fused += self.settings.align_weight * zscore(best, langs)
         hints = question_hints(text, language, data.articles.values())
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}
             fused += self.settings.hint_weight * np.asarray([boost[data.chunks[i].source] for i in ids])
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
-        return Retrieval(text, passages, qvecs, bridges, data, hints)
+        return Retrieval(text, passages, qvecs, bridges, data, hints, alignment)
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages

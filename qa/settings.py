@@ -59,6 +59,10 @@ class Settings:
     # Boost for passages of an article whose outlet (or month) the question
     # names: "What did Reuters report…" (see qa/hints.py; 0 = off).
     hint_weight: float = 1.0
+    # Word-by-word alignment of question and sentences through the primary
+    # model's token states after this layer (qa/align.py; 0 = not stored).
+    align_layer: int = 6
+    align_weight: float = 1.0
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32
@@ -101,5 +105,6 @@ class Settings:
             "models": list(self.models),
             "chunking": asdict(self.chunking),
             "lexical": 4,
+            "align_layer": self.align_layer,
             "dictionaries": default().available(),
         }

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .align import TokenStates
 from .errors import IndexCorruptError, IndexWriteError
 from .lexical import LexicalIndex
 from .types import Article, Chunk
@@ -43,13 +44,20 @@ class IndexData:
     dense: list[VectorIndex]  # one FAISS index per view
     lexical: LexicalIndex
     path: Path | None = None
+    tokens: TokenStates | None = None  # primary model's token states per sentence (qa/align.py)
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
 
     def __post_init__(self) -> None:
         if not self.sentence_rows:
             self.sentence_rows = {
                 (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))
             }
+        if not self.chunk_sentences:
+            self.chunk_sentences = [
+                [r for s, e in c.sentences if (r := self.sentence_rows.get((c.source, s, e))) is not None]
+                for c in self.chunks
+            ]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -143,6 +151,7 @@ def load(index_dir: Path) -> IndexData | None:
         sentences = np.load(gen / "sentences.npy")
         dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
         lexical = LexicalIndex.load(gen / "lexical")
+        tokens = TokenStates.load(gen, _load_matrix)
         articles = {a["source"]: Article(**{k: a[k] for k in Article.__dataclass_fields__}) for a in manifest["articles"]}
     except IndexCorruptError:
         raise
@@ -154,6 +163,10 @@ def load(index_dir: Path) -> IndexData | None:
     n_sent = len(sentences)
     if n_sent != len(manifest.get("sentence_sources", [])) or any(len(m) != n_sent for m in sentence_vectors):
         raise IndexCorruptError(f"index in {gen} has inconsistent sentence tables")
+    if manifest.get("token_states") and tokens is None:
+        raise IndexCorruptError(f"index in {gen} lost its token states")
+    if tokens is not None and (len(tokens) != n_sent or int(tokens.offsets[-1]) != len(tokens.values)):
+        raise IndexCorruptError(f"index in {gen} has token states for other sentences")
     _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_vectors, dense)
     return IndexData(
         manifest=manifest,
@@ -166,6 +179,7 @@ def load(index_dir: Path) -> IndexData | None:
         dense=dense,
         lexical=lexical,
         path=gen,
+        tokens=tokens,
     )
 
 
@@ -207,8 +221,11 @@ def save(index_dir: Path, data: IndexData) -> Path:
             dense.save(tmp / f"dense-{v}.faiss")
         _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
         data.lexical.save(tmp / "lexical")
+        if data.tokens is not None:
+            data.tokens.save(tmp, _save_npy)
         manifest = {**data.manifest, "format": FORMAT, "n_chunks": len(data.chunks)}
         manifest["sentence_sources"] = list(data.sentence_sources)
+        manifest["token_states"] = data.tokens is not None
         _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
         _fsync_tree(tmp)
         os.rename(tmp, index_dir / name)

@@ -1,0 +1,89 @@
+"""Word-by-word alignment of a question with sentences, across languages.
+
+A sentence vector squeezes a sentence into one point, so "skip the talks" and
+"weigerte sich … teilzunehmen" only meet if the whole sentences do. The
+encoder's *token* states do better at that: in the middle layers of a
+multilingual encoder, a word and its translation sit close together whatever
+the language (SimAlign aligns words across languages with exactly these
+states; BERTScore scores sentence pairs with them). The alignment score of a
+sentence is the mean, over the question's tokens, of each token's best
+cosine with any token of the sentence.
+
+Measured on our question files (e5-small, layer 6 of 12): as one more ranker
+in retrieval recall@10 went 0.96 -> 0.987; in the composer the right sentence
+came first 0.56 -> 0.61 (tuned file) and 0.57 -> 0.60 (held-out file). Layers
+4, 8, 10 and 12 were worse.
+
+Stored per sentence at build time (int8 with a scale per token, ~0.4 KB a
+token, ~15 KB a sentence), memory-mapped, and read only for the candidates
+of one question.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_FILES = ("sentence_tokens.npy", "sentence_token_scales.npy", "sentence_token_offsets.npy")
+
+
+class TokenStates:
+    """Unit token vectors of every indexed sentence, row ``i`` = sentence ``i``."""
+
+    def __init__(self, values: np.ndarray, scales: np.ndarray, offsets: np.ndarray):
+        self.values = values  # (tokens, dim) int8
+        self.scales = scales  # (tokens,) float32: value * scale = the unit vector's entry
+        self.offsets = offsets  # (sentences + 1,) int64: sentence i is values[offsets[i]:offsets[i+1]]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def fit(cls, states: list[np.ndarray], dim: int) -> TokenStates:
+        """Quantise unit token vectors (one array per sentence) to int8."""
+        lengths = np.asarray([len(s) for s in states], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = np.concatenate(states).astype(np.float32) if len(states) else np.zeros((0, dim), np.float32)
+        flat = flat.reshape(-1, dim)
+        scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0 if len(flat) else np.zeros(0)
+        values = np.round(flat / scales[:, None]).astype(np.int8) if len(flat) else np.zeros((0, dim), np.int8)
+        return cls(values, scales.astype(np.float32), offsets)
+
+    def rows(self, rows: list[int] | np.ndarray) -> list[np.ndarray]:
+        """The float token vectors of some sentences (for carrying them into a new build)."""
+        out = []
+        for r in rows:
+            lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
+            out.append(np.asarray(self.values[lo:hi], dtype=np.float32) * self.scales[lo:hi, None])
+        return out
+
+    def alignment(self, query: np.ndarray, rows: list[int] | np.ndarray) -> np.ndarray:
+        """For each sentence row: mean over the query's tokens of the best cosine with one of its tokens."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float64)
+        if len(rows) == 0 or len(query) == 0:
+            return out
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        keep = ends > starts
+        if not keep.any():
+            return out
+        index = np.concatenate([np.arange(s, e) for s, e in zip(starts[keep], ends[keep])])
+        tokens = np.asarray(self.values[index], dtype=np.float32) * self.scales[index, None]
+        sims = query.astype(np.float32) @ tokens.T  # (query tokens, all candidate tokens)
+        bounds = np.concatenate([[0], np.cumsum((ends - starts)[keep])[:-1]])
+        best = np.maximum.reduceat(sims, bounds, axis=1)  # (query tokens, kept rows)
+        out[keep] = best.mean(axis=0)
+        return out
+
+    def save(self, folder: Path, save_npy) -> None:
+        for name, array in zip(_FILES, (self.values, self.scales, self.offsets)):
+            save_npy(folder / name, array)
+
+    @classmethod
+    def load(cls, folder: Path, load_matrix) -> TokenStates | None:
+        """The stored states, or None for an index built without them."""
+        if not all((folder / name).exists() for name in _FILES):
+            return None
+        values, scales, offsets = (load_matrix(folder / name) for name in _FILES)
+        return cls(values, scales, np.asarray(offsets, dtype=np.int64))

