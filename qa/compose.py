@@ -76,20 +76,6 @@ def sentence_text(passage: Passage, start: int, end: int) -> str:
     return passage.text[start - passage.start : end - passage.start]
 
 
-def question_anchors(retrieval: Retrieval) -> list[set[str]]:
-    """Folded keys of each question anchor, with the country names a place bridges to.
-
-    One set per anchor, so "Granada" counts once whether the sentence says
-    Granada or Spanien, and a long list of country names cannot dilute it.
-    """
-    langs = {a.lang for a in retrieval.data.articles.values()}
-    out = []
-    for word in salient_words(retrieval.question):
-        keys = {fold(word)} | {fold(w) for name in expansions([word], langs) for w in words(name)}
-        out.append(keys)
-    return out
-
-
 def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[Scored]:
     """Every sentence of the top passages, scored against the question."""
     data = retrieval.data
@@ -102,7 +88,7 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
         return []
     rows = np.asarray([data.sentence_rows[k] for k in keys])
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
-    anchors = question_anchors(retrieval)
+    anchors = retrieval.anchors
     kind = expected_type(retrieval.question, language)
     groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()})
     total = np.zeros(len(keys))

@@ -22,7 +22,7 @@ from .build import build_index, is_stale
 from .embed import get_embedder, one_blas_thread
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
-from .fold import salient_words
+from .fold import fold, salient_words, words
 from .hints import Hints, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, translated_tokens
@@ -46,6 +46,7 @@ class Retrieval:
     data: store.IndexData
     hints: Hints = field(default_factory=Hints)  # outlets and months the question names
     alignment: dict[int, float] = field(default_factory=dict)  # sentence row -> word alignment (qa/align.py)
+    anchors: list[set[str]] = field(default_factory=list)  # see question_anchors()
 
 
 class Engine:
@@ -186,16 +187,35 @@ class Engine:
                 alignment = dict(zip(rows, data.tokens.alignment(qtokens, rows).tolist()))
             best = np.asarray([max((alignment[r] for r in data.chunk_sentences[i]), default=0.0) for i in ids])
             fused += self.settings.align_weight * zscore(best, langs)
+        anchors = question_anchors(text, corpus_langs)
+        if anchors and self.settings.anchor_weight > 0:
+            # Passages that name every person and place asked about (a place also
+            # through its country: Granada ~ Spanien) are the likelier answers.
+            covered = [sum(1 for a in anchors if a & data.chunk_keys(int(i))) / len(anchors) for i in ids]
+            fused += self.settings.anchor_weight * np.asarray(covered)
         hints = question_hints(text, language, data.articles.values())
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}
             fused += self.settings.hint_weight * np.asarray([boost[data.chunks[i].source] for i in ids])
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
-        return Retrieval(text, passages, qvecs, bridges, data, hints, alignment)
+        return Retrieval(text, passages, qvecs, bridges, data, hints, alignment, anchors)
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages
+
+
+def question_anchors(question: str, corpus_langs: set[str]) -> list[set[str]]:
+    """Folded keys of each question anchor, with the country names a place bridges to.
+
+    One set per anchor, so "Granada" counts once whether the sentence says
+    Granada or Spanien, and a long list of country names cannot dilute it.
+    """
+    out = []
+    for word in salient_words(question):
+        keys = {fold(word)} | {fold(w) for name in expansions([word], corpus_langs) for w in words(name)}
+        out.append(keys)
+    return out
 
 
 @lru_cache(maxsize=256)

@@ -59,6 +59,9 @@ class Settings:
     # Boost for passages of an article whose outlet (or month) the question
     # names: "What did Reuters report…" (see qa/hints.py; 0 = off).
     hint_weight: float = 1.0
+    # Added per share of the question's names and places a passage mentions
+    # (a place also through its country's name in a corpus language).
+    anchor_weight: float = 0.25
     # Word-by-word alignment of question and sentences through the primary
     # model's token states after this layer (qa/align.py; 0 = not stored).
     align_layer: int = 6

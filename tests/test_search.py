@@ -25,6 +25,13 @@ def test_cross_lingual_hit(seed_index) -> None:
     assert any("Almaty" in h.text for h in hits)
 
 
+def test_user_example_finds_the_spanien_sentence_in_the_top_three(seed_index) -> None:
+    """The German sentence never says Granada: it is reached through Spain (place bridges), word alignment and anchors."""
+    corpus, index = seed_index
+    hits = search("Why did Aliyev skip the Granada talks?", 3, corpus=corpus, index=index)
+    assert any("in Spanien teilzunehmen" in h.text for h in hits)
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "\n\t", "?!", "\x00\x01"])
 def test_empty_queries_are_refused(seed_index, bad: str) -> None:
     corpus, index = seed_index
