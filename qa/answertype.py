@@ -168,9 +168,8 @@ def expected_type(question: str, language: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _calendar_words(lang: str) -> frozenset[str]:
-    """Month and weekday names (wide and abbreviated, all grammatical forms) in ``lang``."""
+    """Month and weekday names (wide and abbreviated, all grammatical forms) and units of time in ``lang``."""
     from babel import Locale, UnknownLocaleError
-    from babel.units import format_unit
 
     try:
         locale = Locale.parse(lang)
@@ -185,8 +184,20 @@ def _calendar_words(lang: str) -> frozenset[str]:
                     out.add(name)
                     if width == "wide" and table is locale.months:  # "Sept.", "Febr.": unlisted abbreviations
                         out.update(name[:n] for n in range(4, len(name)))
-    # Units of time ("letzten Monat", "two weeks later", "seit Ende letzten Jahres"):
-    # every word of CLDR's relative-time and duration patterns.
+    return frozenset(w for w in out if len(w) >= 3) | _time_units(lang)
+
+
+@lru_cache(maxsize=64)
+def _time_units(lang: str) -> frozenset[str]:
+    """Words of CLDR's relative-time and duration patterns ("letzten Monat", "two weeks later")."""
+    from babel import Locale, UnknownLocaleError
+    from babel.units import format_unit
+
+    try:
+        locale = Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return frozenset()
+    out: set[str] = set()
     fields = locale._data.get("date_fields", {})
     for unit in ("year", "month", "week", "day"):
         for tense in ("past", "future"):
@@ -205,12 +216,22 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").replace(".", "") for n in _DIGITS.findall(text)}
 
 
+# "How long…": a duration answers without a digit ("a little more than a week after").
+_DURATION = re.compile(
+    r"\bhow long\b|\bwie lange?\b|\bhoe lang\b|\bcombien de temps\b|\bcu[aá]nto tiempo\b|\bquanto tempo\b"
+    r"|\bjak d[lł]ugo\b|\bкак долго\b|\bсколько времени\b|\bne kadar s[üu]re\b"
+)
+
+
 def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
     """Whether ``sentence`` (in ``lang``) contains a span of ``kind`` not already in the question."""
     tokens = [w.casefold() for w in words(sentence)]
     if kind == NUMBER:
         new = _numbers(sentence) - _numbers(question)
-        return bool(new) or any(t in _NUMERALS.get(lang, "").split() for t in tokens)
+        if new or any(t in _NUMERALS.get(lang, "").split() for t in tokens):
+            return True
+        units = _time_units(lang) if _DURATION.search(question.casefold()) else frozenset()
+        return any(t in units or t[:5] in units for t in tokens)
     if kind == DATE:
         if set(_YEAR.findall(sentence)) - set(_YEAR.findall(question)) or _DAY_MONTH.search(sentence):
             return True

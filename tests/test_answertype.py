@@ -41,6 +41,17 @@ def test_number_must_be_new() -> None:
     assert has_answer("Tausende Menschen flohen.", NUMBER, "de", question)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["How long after his visit did Putin call?", "Wie lange nach seinem Besuch rief Putin an?", "Jak długo trwały rozmowy?"],
+)
+def test_a_duration_answers_how_long(question: str) -> None:
+    assert has_answer("The call came a little more than a week after the visit.", NUMBER, "en", question)
+    assert has_answer("Das Gespräch kam wenige Wochen später.", NUMBER, "de", question)
+    assert not has_answer("The call came after the visit.", NUMBER, "en", question)
+    assert not has_answer("The war lasted weeks.", NUMBER, "en", "How many soldiers died?")  # not a duration question
+
+
 def test_dates_in_the_article_language() -> None:
     question = "When did they talk?"
     assert has_answer("Am Dienstag telefonierten sie.", DATE, "de", question)
