@@ -11,7 +11,7 @@ threshold alone cannot tell answerable from unanswerable questions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -22,7 +22,7 @@ from .expand import expansions
 from .fold import fold, salient_words, unspaced_letters, words
 from .lexical import is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, frame, language_name, quote_marks, topic_message
-from .retrieve import Retrieval, zscore
+from .retrieve import Retrieval, to_passage, zscore
 from .types import Citation, Passage
 
 
@@ -74,6 +74,47 @@ class Scored:
 def sentence_text(passage: Passage, start: int, end: int) -> str:
     """The file's characters ``start:end``, cut from a passage that contains them."""
     return passage.text[start - passage.start : end - passage.start]
+
+
+# Sentence openers that point back at the previous sentence ("He said that is the
+# only obstacle…", "Dies sei…"): such a quote needs its antecedent to be understood.
+# Closed-class words only; articles that double as pronouns (de "das", nl "het") are left out.
+_BACK_REFERENCES = {
+    "en": "he she it they this that these those such",
+    "de": "er sie es dies diese dieser dieses dabei damit darauf dazu deshalb daher dort",
+    "nl": "hij zij ze dit dat deze daarmee daarbij daarom daar",
+    "fr": "il elle ils elles ce cela ceci cette ces celui celle",
+    "es": "él ella ellos ellas esto eso este esta estos estas ese esa",
+    "it": "egli lui lei essi esso questo questa quello quella ciò",
+    "pt": "ele ela eles elas isto isso este esta esse essa",
+    "pl": "on ona ono oni one to ten ta te tego tym",
+    "ru": "он она оно они это этот эта эти того этом",
+}
+
+
+def refers_back(sentence: str, lang: str) -> bool:
+    """Whether the sentence opens with a pronoun or demonstrative (so quoting it alone loses its subject)."""
+    first = words(sentence)[:1]
+    return bool(first) and first[0].casefold() in _BACK_REFERENCES.get(lang, "").split()
+
+
+def with_antecedent(c: Scored, retrieval: Retrieval, taken: list[Scored]) -> Scored:
+    """``c`` extended back over the previous sentence when it refers to it (and that one is not quoted already)."""
+    data = retrieval.data
+    row = data.sentence_rows.get((c.source, c.start, c.end))
+    if row is None or row == 0 or data.sentence_sources[row - 1] != c.source:
+        return c
+    if not refers_back(c.text, data.articles[c.source].lang):
+        return c
+    start = int(data.sentences[row - 1][0])
+    if any(t.source == c.source and t.start < c.start and t.end > start for t in taken):
+        return c
+    # Windows are two sentences with a stride of one: a neighbour of c's passage holds both.
+    around = range(max(0, c.passage.chunk_id - 2), min(len(data.chunks), c.passage.chunk_id + 2))
+    for chunk_id in around:
+        if {row - 1, row} <= set(data.chunk_sentences[chunk_id]):
+            return replace(c, start=start, passage=to_passage(data, chunk_id, c.passage.score))
+    return c
 
 
 def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[Scored]:
@@ -261,6 +302,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             return abstain_message(language), [], True
         candidates = [typed] + [c for c in candidates if c is not typed]
     chosen = select(candidates, settings)
+    chosen = [with_antecedent(c, retrieval, chosen) for c in chosen]
     parts, citations = [], []
     open_q, close_q = quote_marks(language)
     for n, c in enumerate(chosen, 1):

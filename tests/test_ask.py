@@ -113,3 +113,17 @@ def test_questions_without_words_abstain(seed_index, noise: str) -> None:
     corpus, index = seed_index
     ans = ask(noise, corpus=corpus, index=index)
     assert ans.abstained and not ans.citations
+
+
+def test_a_quote_that_points_back_brings_its_antecedent(seed_index) -> None:
+    """ "He said that is the only obstacle…" alone does not say what the obstacle is."""
+    from qa.compose import refers_back
+
+    assert refers_back("He said that is the only obstacle.", "en") and refers_back("Dies sei wichtig.", "de")
+    assert not refers_back("The telephone conversation came later.", "en")
+    assert not refers_back("Das Gespräch kam später.", "de")  # an article, not a pronoun
+    corpus, _ = seed_index
+    ans = _ask(seed_index, "What did Bayramov call the only obstacle to signing a peace treaty?")
+    _assert_contract(ans, corpus)
+    quote = next(c.quote for c in ans.citations if "only obstacle" in c.quote)
+    assert quote.startswith("During a visit to Ankara") and "change its constitution" in quote
