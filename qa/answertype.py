@@ -167,13 +167,21 @@ def expected_type(question: str, language: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _calendar_words(lang: str) -> frozenset[str]:
-    """Month and weekday names (wide and abbreviated, all grammatical forms) and units of time in ``lang``."""
+def cldr_locale(lang: str):  # -> babel.Locale | None (babel is imported lazily)
+    """CLDR's data for ``lang`` (month, weekday and unit names), or None for an unknown code."""
     from babel import Locale, UnknownLocaleError
 
     try:
-        locale = Locale.parse(lang)
+        return Locale.parse(lang)
     except (UnknownLocaleError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=64)
+def _calendar_words(lang: str) -> frozenset[str]:
+    """Month and weekday names (wide and abbreviated, all grammatical forms) and units of time in ``lang``."""
+    locale = cldr_locale(lang)
+    if locale is None:
         return frozenset()
     out: set[str] = set()
     for table in (locale.months, locale.days):
@@ -190,12 +198,10 @@ def _calendar_words(lang: str) -> frozenset[str]:
 @lru_cache(maxsize=64)
 def _time_units(lang: str) -> frozenset[str]:
     """Words of CLDR's relative-time and duration patterns ("letzten Monat", "two weeks later")."""
-    from babel import Locale, UnknownLocaleError
     from babel.units import format_unit
 
-    try:
-        locale = Locale.parse(lang)
-    except (UnknownLocaleError, ValueError):
+    locale = cldr_locale(lang)
+    if locale is None:
         return frozenset()
     out: set[str] = set()
     fields = locale._data.get("date_fields", {})

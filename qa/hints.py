@@ -51,17 +51,14 @@ def outlet_keys(outlet: str) -> set[str]:
 @lru_cache(maxsize=64)
 def _month_names(lang: str) -> dict[str, int]:
     """Month names (wide and abbreviated, every grammatical form) of ``lang`` and English -> 1..12."""
-    try:
-        from babel import Locale, UnknownLocaleError
-    except ImportError:  # pragma: no cover - babel ships with streamlit's stack
-        return {}
+    from .answertype import cldr_locale
+
     out: dict[str, int] = {}
     for code in dict.fromkeys((lang, "en")):
-        try:
-            months = Locale.parse(code).months
-        except (UnknownLocaleError, ValueError):
+        locale = cldr_locale(code)
+        if locale is None:
             continue
-        for context in months.values():
+        for context in locale.months.values():
             for width in ("wide", "abbreviated"):
                 for number, name in context.get(width, {}).items():
                     key = name.casefold().rstrip(".")
