@@ -82,6 +82,7 @@ class Settings:
             index=Path(_env("QA_INDEX", str(cls.index))),
             model=_env("QA_MODEL", cls.model),
             second_model=_env("QA_SECOND_MODEL", cls.second_model),
+            align_layer=int(_env("QA_ALIGN_LAYER", str(cls.align_layer)) or 0),
             llm_url=_env("QA_LLM_URL", ""),
             llm_model=_env("QA_LLM_MODEL", ""),
             llm_api_key=_env("QA_LLM_API_KEY", ""),
