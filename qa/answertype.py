@@ -224,8 +224,9 @@ def _numbers(text: str) -> set[str]:
 
 # "How long…": a duration answers without a digit ("a little more than a week after").
 _DURATION = re.compile(
-    r"\bhow long\b|\bwie lange?\b|\bhoe lang\b|\bcombien de temps\b|\bcu[aá]nto tiempo\b|\bquanto tempo\b"
-    r"|\bjak d[lł]ugo\b|\bкак долго\b|\bсколько времени\b|\bne kadar s[üu]re\b"
+    r"\bhow long\b|\bhow much time\b|\bwie lange?\b|\bwie viel zeit\b|\bhoe lang\b|\bhoeveel tijd\b"
+    r"|\bcombien de temps\b|\bcu[aá]nto tiempo\b|\bquanto tempo\b|\bjak d[lł]ugo\b|\bile czasu\b"
+    r"|\bкак долго\b|\bсколько времени\b|\bne kadar s[üu]re\b"
 )
 
 

@@ -212,6 +212,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
         if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
             continue
+        if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
+            continue  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
         bridges = expansions([word], langs)
         if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
             continue  # a place whose country the corpus names (Granada -> Spanien)

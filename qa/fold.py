@@ -21,7 +21,7 @@ _RULES = [
     ("kh", "h"), ("ch", "h"), ("oe", "u"), ("ou", "u"), ("ph", "f"), ("ck", "k"), ("ij", "i"),
     ("yi", "i"), ("iy", "i"), ("j", "y"), ("w", "v"), ("z", "s"), ("c", "k"), ("q", "k"), ("x", "ks"),
 ]  # fmt: skip
-_DOUBLE = re.compile(r"(.)\1+")
+_DOUBLE = re.compile(r"([^\d])\1+")  # letters only: "300" must not become "30"
 _PRE = str.maketrans({"Ə": "A", "ə": "a"})  # Azerbaijani schwa, which unidecode drops
 _GLIDE = re.compile(r"^i(?=[aeou])")  # Jerevan / Yerevan / Erevan
 

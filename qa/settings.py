@@ -108,7 +108,7 @@ class Settings:
             "model": self.model,
             "models": list(self.models),
             "chunking": asdict(self.chunking),
-            "lexical": 4,
+            "lexical": 5,
             "align_layer": self.align_layer,
             "dictionaries": default().available(),
         }

@@ -43,7 +43,13 @@ def test_number_must_be_new() -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["How long after his visit did Putin call?", "Wie lange nach seinem Besuch rief Putin an?", "Jak długo trwały rozmowy?"],
+    [
+        "How long after his visit did Putin call?",
+        "Wie lange nach seinem Besuch rief Putin an?",
+        "Jak długo trwały rozmowy?",
+        "Hoeveel tijd zat er tussen het bezoek en het telefoongesprek?",
+        "How much time passed between the visit and the call?",
+    ],
 )
 def test_a_duration_answers_how_long(question: str) -> None:
     assert has_answer("The call came a little more than a week after the visit.", NUMBER, "en", question)

@@ -64,3 +64,11 @@ def test_compounds_contribute_their_parts() -> None:
     assert compound_parts("verhandlungen", "de") == ()  # not a compound
     assert compound_parts("grenspost", "en") == ()  # English writes compounds apart
     assert "nl:post" in stem_tokens("bij de grenspost", "nl")
+
+
+def test_fold_keeps_numbers_whole() -> None:
+    """Doubled letters merge spellings (Paschinjan ~ Pashinyan); doubled digits are a different number."""
+    from qa.fold import fold
+
+    assert fold("300") == "300" and fold("1.000") == fold("1,000") == "1000"
+    assert fold("44-day") == "44dai" and fold("Paschinjan") == fold("Pashinyan")
