@@ -19,7 +19,7 @@ import numpy as np
 
 from . import store
 from .build import build_index, is_stale
-from .embed import get_embedder, one_blas_thread
+from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import fold, salient_words, words
@@ -183,7 +183,7 @@ class Engine:
         if qtokens is not None and data.tokens is not None:
             # Each candidate chunk scores as its best-aligned sentence.
             rows = sorted({r for i in ids for r in data.chunk_sentences[i]})
-            with one_blas_thread():  # a matrix product: threaded BLAS racing other queries varies the last bits
+            with query_blas():  # a matrix product: threaded BLAS racing other queries varies the last bits
                 alignment = dict(zip(rows, data.tokens.alignment(qtokens, rows).tolist()))
             best = np.asarray([max((alignment[r] for r in data.chunk_sentences[i]), default=0.0) for i in ids])
             fused += self.settings.align_weight * zscore(best, langs)
