@@ -48,6 +48,7 @@ class ComposerSettings:
     answer_type: float = 0.5  # has the kind of span asked for (a number for "how many")
     terms: float = 1.0  # share of the question's content words (or their dictionary translations) in the sentence
     align: float = 1.0  # word-by-word alignment with the question (qa/align.py), z over the candidates
+    hinted: float = 1.0  # in an article whose outlet or month the question names ("laut Reuters")
     # "How many…" / "When…" with no number / date among the best sentences: the
     # articles do not say. Names and places are too common to tell anything.
     required_types: tuple[str, ...] = (NUMBER, DATE)
@@ -154,6 +155,7 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
             + settings.passage * passage.score
             + settings.answer_type * typed
             + settings.terms * term_coverage(groups, sentence, str(langs[i]))
+            + settings.hinted * retrieval.hints.boost(data.articles[source])
         )
         out.append(Scored(source, s, e, float(score), float(raw[i]), passage, typed))
     out.sort(key=lambda c: -c.score)

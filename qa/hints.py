@@ -19,6 +19,7 @@ from .types import Article
 
 _ISO = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?\b")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_JOINERS = re.compile(r"['’-]")
 _MAX_GAP = 2  # words between a month's name and its year ("August 28, 2024", "28. August 2024")
 
 
@@ -97,7 +98,9 @@ def question_months(question: str, lang: str) -> set[str]:
 
 def question_hints(question: str, lang: str, articles: Iterable[Article]) -> Hints:
     """The outlets and months ``question`` names, matched against the indexed articles."""
-    text = f" {' '.join(w.casefold() for w in words(question))} "
+    # Hyphenated compounds name the outlet too: "laut der Trend-Meldung", "Reuters-Bericht".
+    parts = [p.casefold() for w in words(question) for p in _JOINERS.split(w)]
+    text = f" {' '.join(parts)} "
     sources = frozenset(
         a.source for a in articles if a.outlet and any(f" {key} " in text for key in outlet_keys(a.outlet))
     )

@@ -33,6 +33,7 @@ def test_outlet_keys_and_matching() -> None:
     assert outlet_keys("Azertag.az") == {"azertag az", "azertag"}
     articles = [_article("a.txt", "Reuters"), _article("b.txt", "Azertag.az"), _article("c.txt", None, "2024-08-28")]
     assert question_hints("Was schrieb Azertag über Lachin?", "de", articles).sources == {"b.txt"}
+    assert question_hints("Was steht in der Reuters-Meldung?", "de", articles).sources == {"a.txt"}
     assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", articles).sources == {"a.txt", "b.txt"}
     assert not question_hints("Who reported it first?", "en", articles)  # "reported" is not "Reuters"
     hints = question_hints("What happened in August 2024?", "en", articles)
