@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .fold import fold, salient_words, words
+from .fold import fold, salient_words, unspaced_letters, words
 
 NUMBER, DATE, PLACE, PERSON, REASON = "number", "date", "place", "person", "reason"
 
@@ -94,6 +94,35 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PLACE, r"\bnerede\b|\bnereye\b|\bhangi (?:ülke|şehir)\b"),
         (PERSON, r"\bkim\b"),
     ],
+    "uk": [
+        (REASON, r"\bчому\b|\bнавіщо\b"),
+        (DATE, r"\bколи\b|\bв якому (?:році|місяці)\b|\bякого числа\b"),
+        (NUMBER, r"\bскільки\b|\bяк довго\b"),
+        (PLACE, r"\bде\b|\bкуди\b|\bв якій країні\b|\bв якому місті\b"),
+        (PERSON, r"\bхто\b|\bкого\b|\bкому\b"),
+    ],
+    "ar": [
+        (REASON, r"\bلماذا\b"),
+        (DATE, r"\bمتى\b|\bفي أي (?:عام|سنة|يوم|شهر)\b"),
+        (NUMBER, r"\bكم\b"),
+        (PLACE, r"\bأين\b|\bفي أي (?:بلد|مدينة|دولة)\b"),
+        (PERSON, r"^من\b"),
+    ],
+    # No spaces between words: the interrogatives are matched anywhere in the question.
+    "ja": [
+        (REASON, r"なぜ|どうして"),
+        (DATE, r"いつ|何年に|何月|何日に|何曜日"),
+        (NUMBER, r"いくら|いくつ|何人|何日間|何年間|どのくらい|どれくらい|何億|何万|数は"),
+        (PLACE, r"どこ"),
+        (PERSON, r"誰|だれ"),
+    ],
+    "zh": [
+        (REASON, r"为什么|為什麼"),
+        (DATE, r"什么时候|什麼時候|何时|何時|哪一年|哪天|几月|幾月"),
+        (NUMBER, r"多少|几个|幾個|多久|多长时间|多長時間"),
+        (PLACE, r"哪里|哪裡|在哪"),
+        (PERSON, r"谁|誰"),
+    ],
 }
 _COMPILED = {lang: [(kind, re.compile(p)) for kind, p in pats] for lang, pats in _PATTERNS.items()}
 
@@ -117,7 +146,13 @@ _NUMERALS = {
     "milion miliony",
     "ru": "два две три четыре пять шесть семь восемь девять десять двадцать сто сотни тысяча тысячи миллион "
     "миллиона миллионов",
+    "uk": "два дві три чотири п'ять шість сім вісім дев'ять десять двадцять сто сотні тисяча тисячі мільйон "
+    "мільйона мільйонів мільярд мільярда",
+    "ar": "اثنان اثنين ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة عشرة عشرون عشرين ثلاثون ثلاثين مئة مائة ألف آلاف "
+    "مليون ملايين مليار",
 }
+# Chinese and Japanese write quantities with these characters (六百億円, 十万人).
+_CJK_NUMERAL = re.compile("[〇一二三四五六七八九十百千万萬億亿兆]")
 # How news reports a reason: causal connectives and "citing…" constructions,
 # as casefolded word prefixes in the article's language.
 _REASON_MARKERS = {
@@ -192,7 +227,7 @@ def _calendar_words(lang: str) -> frozenset[str]:
                     out.add(name)
                     if width == "wide" and table is locale.months:  # "Sept.", "Febr.": unlisted abbreviations
                         out.update(name[:n] for n in range(4, len(name)))
-    return frozenset(w for w in out if len(w) >= 3) | _time_units(lang)
+    return frozenset(w for w in out if len(w) >= 3 or unspaced_letters(w)) | _time_units(lang)
 
 
 @lru_cache(maxsize=64)
@@ -213,6 +248,8 @@ def _time_units(lang: str) -> frozenset[str]:
             try:
                 text = format_unit(count, f"duration-{unit}", locale=locale)
             except Exception:  # noqa: BLE001 - a locale without the unit just adds nothing
+                continue
+            if "duration-" in text:  # babel echoes the unit's id when the locale lacks it
                 continue
             out.update(w.casefold() for w in words(text) if len(w) >= 4)
     return frozenset(w for w in out if len(w) >= 3)
@@ -237,12 +274,18 @@ def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
         new = _numbers(sentence) - _numbers(question)
         if new or any(t in _NUMERALS.get(lang, "").split() for t in tokens):
             return True
+        if lang in ("ja", "zh"):
+            return bool(_CJK_NUMERAL.search(sentence))
+        if lang not in _NUMERALS:
+            return True  # no numerals known for the language: unknown is not absent
         units = _time_units(lang) if _DURATION.search(question.casefold()) else frozenset()
         return any(t in units or t[:5] in units for t in tokens)
     if kind == DATE:
         if set(_YEAR.findall(sentence)) - set(_YEAR.findall(question)) or _DAY_MONTH.search(sentence):
             return True
         calendar = _calendar_words(lang)
+        if unspaced_letters(sentence):  # one "word" per clause: look for the names inside it
+            return any(name in sentence.casefold() for name in calendar)
         return any(t in calendar or t[:5] in calendar for t in tokens)
     if kind == PLACE:
         from .expand import places

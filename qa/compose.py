@@ -54,6 +54,7 @@ class ComposerSettings:
     required_types: tuple[str, ...] = (NUMBER, DATE)
     type_margin: float = 1.0  # a sentence with the asked-for kind of span may score this much below the best
     type_margin_same_article: float = 2.5  # ... or this much, in the best sentence's own article
+    type_similarity: float = 0.01  # ... or at any score, in that article, if its cosine is at most this much lower
 
 
 @dataclass
@@ -219,6 +220,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         bridges = expansions([word], langs)
         if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
             continue  # a place whose country the corpus names (Granada -> Spanien)
+        if vocab["unspaced"] and not any(word in text for text in vocab["unspaced"]):
+            continue  # "Tokyo" may be written 東京 there: unknown is not absent
         if not bridges and not word.isdigit() and is_common_word(word, language):
             continue  # a capitalised ordinary word ("State Department"), not a name
         missing.append(word)
@@ -238,6 +241,9 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         by_first: dict[str, set[str]] = {"all": keys}
         for w in keys:
             by_first.setdefault("^" + w[:1], set()).add(w)
+        # Text in scripts without spaces (Chinese, Japanese) has no word keys:
+        # kept whole, so a name can still be looked for inside it.
+        by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
         _VOCABS.clear()
         _VOCABS[id(data)] = cached = by_first
     return cached
@@ -298,6 +304,8 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
         best = candidates[0]
 
         def close(c: Scored) -> bool:
+            if c.source == best.source and c.similarity >= best.similarity - settings.type_similarity:
+                return True  # as similar to the question, only fewer of its words: the figure's own sentence
             margin = settings.type_margin_same_article if c.source == best.source else settings.type_margin
             return c.score >= best.score - margin
 

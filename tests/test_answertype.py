@@ -28,6 +28,11 @@ from qa.expand import expansions
         # A conjunction later in the question is not the question's interrogative.
         ("¿A quién acusó Alíyev de parcialidad cuando plantó a Pashinián en la cumbre?", "es", PERSON),
         ("Was sagte Michel, nachdem Alijew abgesagt hatte?", "de", None),
+        ("Скільки коштував новий міст?", "uk", NUMBER),
+        ("كم مسافرا سيستقبل المطار؟", "ar", NUMBER),
+        ("東京の新しい路線の利用者数は？", "ja", NUMBER),
+        ("为什么阿利耶夫没有参加会谈？", "zh", "reason"),
+        ("その会談はいつ行われましたか？", "ja", DATE),
     ],
 )
 def test_expected_type(question: str, lang: str, kind: str | None) -> None:
@@ -98,3 +103,13 @@ def test_reason_markers() -> None:
     assert has_answer("Er sagte ab und verwies auf die Voreingenommenheit Frankreichs.", "reason", "de", question)
     assert has_answer("Hij kwam niet omdat Frankrijk partijdig was.", "reason", "nl", question)
     assert not has_answer("Die Außenminister treffen sich in Almaty.", "reason", "de", question)
+
+
+def test_numbers_in_other_scripts() -> None:
+    """Kanji numerals count; a language with no numeral list is not taken to have no numbers."""
+    question = "利用者数は？"
+    assert has_answer("一日あたり十万人の利用が見込まれている。", NUMBER, "ja", question)
+    assert not has_answer("東京で新しい鉄道路線が開業した。", NUMBER, "ja", question)
+    assert has_answer("سيستقبل عشرين مليون مسافر سنويا", NUMBER, "ar", "كم مسافرا؟")
+    assert has_answer("Yeni köprü açıldı.", NUMBER, "xx", "How many?")  # unknown language: not ruled out
+    assert has_answer("会談は3月に行われた。", DATE, "ja", "いつ？")
