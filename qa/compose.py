@@ -18,7 +18,7 @@ import numpy as np
 
 from . import store
 from .answertype import DATE, NUMBER, expected_type, has_answer, has_topic
-from .expand import expansions
+from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .lexical import is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, frame, language_name, quote_marks, topic_message
@@ -222,6 +222,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
             continue  # a place whose country the corpus names (Granada -> Spanien)
         if vocab["unspaced"] and not any(word in text for text in vocab["unspaced"]):
             continue  # "Tokyo" may be written 東京 there: unknown is not absent
+        if places([word]) & corpus_countries(retrieval.data):
+            continue  # a country named through one of its cities ("Paris (AFP) –" for France)
         if not bridges and not word.isdigit() and is_common_word(word, language):
             continue  # a capitalised ordinary word ("State Department"), not a name
         missing.append(word)
@@ -246,6 +248,24 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
         _VOCABS.clear()
         _VOCABS[id(data)] = cached = by_first
+    return cached
+
+
+_COUNTRIES: dict[int, set[str]] = {}
+
+
+def corpus_countries(data: store.IndexData) -> set[str]:
+    """ISO codes of the countries whose cities the articles name (capitalised words only), cached per index.
+
+    Read from the text on first use (a scan of every chunk), because only a
+    question naming an otherwise unmentioned country needs it.
+    """
+    cached = _COUNTRIES.get(id(data))
+    if cached is None:
+        names = {w for c in data.chunks for i, w in enumerate(words(c.text)) if i and w[:1].isupper() and len(w) >= 4}
+        cached = {cc for cc in map(city_country, names) if cc}
+        _COUNTRIES.clear()
+        _COUNTRIES[id(data)] = cached
     return cached
 
 

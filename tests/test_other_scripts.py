@@ -1,4 +1,4 @@
-"""A corpus beyond the seeds' languages: Ukrainian, Arabic and Japanese articles, questions in several languages."""
+"""Corpora beyond the seeds: Ukrainian, Arabic, Japanese, French and Spanish articles, questions in several languages."""
 
 from __future__ import annotations
 
@@ -55,3 +55,19 @@ def test_a_latin_name_is_not_missing_from_a_corpus_written_in_kanji(other_index)
     retrieval = get_engine(corpus, index).retrieve("Who opened the new line in Tokyo?", 10, language="en")
     assert missing_anchors(retrieval, ComposerSettings(), "en") == []
     assert ask("Who won Eurovision 2024?", corpus=corpus, index=index).abstained
+
+
+FRENCH = (
+    "Le gouvernement annonce un plan pour le rail\n\nParis (AFP) – Le ministre des Transports a présenté mardi un plan "
+    "de 100 milliards d'euros pour moderniser le réseau ferroviaire d'ici 2040. Les syndicats ont salué l'annonce.\n"
+)
+
+
+def test_a_country_named_through_its_capital(tmp_path: Path) -> None:
+    """The article never says "France", only "Paris (AFP)": the question about France is answered, not refused."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_article(corpus, "fr.txt", FRENCH)
+    ans = ask("How much money will France invest in its railways?", corpus=corpus, index=tmp_path / "index")
+    assert not ans.abstained and "100 milliards" in ans.citations[0].quote
+    assert ask("What did Erdogan say about the railways?", corpus=corpus, index=tmp_path / "index").abstained
