@@ -21,7 +21,7 @@ from .answertype import DATE, NUMBER, expected_type, has_answer, has_topic
 from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .lexical import is_common_word, stem_tokens, term_groups
-from .prompts import abstain_message, frame, language_name, quote_marks, topic_message
+from .prompts import abstain_message, article_label, frame, language_name, quote_marks, topic_message
 from .retrieve import Retrieval, to_passage, zscore
 from .types import Citation, Passage
 
@@ -54,6 +54,7 @@ class ComposerSettings:
     required_types: tuple[str, ...] = (NUMBER, DATE)
     type_margin: float = 1.0  # a sentence with the asked-for kind of span may score this much below the best
     type_margin_same_article: float = 2.5  # ... or this much, in the best sentence's own article
+    typed_extras: bool = True  # further quotes must have the asked-for kind of answer too (see select())
     type_similarity: float = 0.01  # ... or at any score, in that article, if its cosine is at most this much lower
 
 
@@ -180,6 +181,12 @@ def anchor_coverage(anchors: list[set[str]], sentence: str) -> float:
 
 
 def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]:
+    """The best sentence, and up to ``max_sentences - 1`` more that score nearly as well.
+
+    When the best one has the kind of answer asked for (a reason for "why", a
+    number for "how many"), so must the others: a further quote without one
+    adds words, not an answer.
+    """
     if not candidates:
         return []
     best = candidates[0]
@@ -187,6 +194,8 @@ def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]
     for c in candidates[1:]:
         if len(chosen) >= settings.max_sentences or c.score < best.score - settings.second_margin:
             break
+        if settings.typed_extras and best.typed and not c.typed:
+            continue
         if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
             chosen.append(c)
     return chosen
@@ -282,6 +291,11 @@ def _fuzzy_in(key: str, vocab: dict[str, set[str]], threshold: float) -> bool:
     return False
 
 
+def is_headline(title: str) -> bool:
+    """A headline, not a lead sentence taken for one (those end like sentences or were cut short)."""
+    return bool(title) and not title.rstrip().endswith((".", "!", "…", "。", "؟"))
+
+
 def short_title(title: str, open_q: str, close_q: str, max_words: int = 8) -> str:
     words = title.rstrip("…").split()
     head = " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
@@ -340,7 +354,12 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     for n, c in enumerate(chosen, 1):
         article = retrieval.data.articles[c.source]
         original = c.text
-        who = article.outlet or short_title(article.title, open_q, close_q)
+        if article.outlet:
+            who = article.outlet
+        elif is_headline(article.title):
+            who = short_title(article.title, open_q, close_q)
+        else:  # the "title" is the lead sentence: quoting it as a name reads like a second quote
+            who = article_label(language, n - 1)
         lead = frame(language, n - 1).format(source=who, lang=language_name(article.lang, language))
         parts.append(f"{lead} {open_q}{' '.join(original.split())}{close_q} [{n}]")
         citations.append(

@@ -28,6 +28,27 @@ FRAMES = {
     "ko": ("{source}({lang})에 따르면:", "또한 {source}({lang}):"),
     "ar": ("وفقًا لـ{source} ({lang}):", "وأيضًا، {source} ({lang}):"),
 }
+# An article with neither outlet nor headline (its first line is already a
+# sentence): named generically, in the case each frame needs (first, further).
+ARTICLE = {
+    "en": ("an article", "an article"),
+    "de": ("einem Artikel", "ein Artikel"),
+    "nl": ("een artikel", "een artikel"),
+    "fr": ("un article", "un article"),
+    "es": ("un artículo", "un artículo"),
+    "it": ("un articolo", "un articolo"),
+    "pt": ("um artigo", "um artigo"),
+    "pl": ("artykułu", "artykuł"),
+    "ru": ("статьи", "статья"),
+    "uk": ("статті", "стаття"),
+    "cs": ("článku", "článek"),
+    "tr": ("bir makaleye", "bir makale"),
+    "az": ("bir məqalənin", "bir məqalə"),
+    "ja": ("ある記事", "ある記事"),
+    "zh": ("一篇文章", "一篇文章"),
+    "ko": ("한 기사", "한 기사"),
+    "ar": ("مقال", "مقال"),
+}
 QUOTES = {
     "de": ("„", "“"), "fr": ("« ", " »"), "ru": ("«", "»"), "uk": ("«", "»"), "pl": ("„", "”"),
     "cs": ("„", "“"), "nl": ("‘", "’"), "ja": ("「", "」"), "ar": ("«", "»"),
@@ -122,6 +143,11 @@ def language_name(code: str, in_language: str) -> str:
 
 def frame(lang: str, index: int) -> str:
     first, more = FRAMES.get(lang, FRAMES["en"])
+    return first if index == 0 else more
+
+
+def article_label(lang: str, index: int) -> str:
+    first, more = ARTICLE.get(lang, ARTICLE["en"])
     return first if index == 0 else more
 
 

@@ -133,3 +133,14 @@ def test_a_number_written_into_a_word_is_not_a_missing_anchor(seed_index) -> Non
     """The articles say "44-day conflict": a question about "the 44-day war" names nothing unknown."""
     ans = _ask(seed_index, "Hoeveel nederzettingen heeft Azerbeidzjan tijdens de oorlog van 44 dagen heroverd?")
     assert not ans.abstained and any("300 settlements" in c.quote for c in ans.citations)
+
+
+def test_an_article_without_outlet_or_headline_is_named_generically(seed_index) -> None:
+    """Article 000 opens with a sentence, not a headline: the frame must not quote that sentence as a name."""
+    from qa.compose import is_headline
+
+    assert is_headline("Putin Calls Aliyev to Discuss Armenia-Azerbaijan Peace Process")
+    assert not is_headline("Aliyev sagte, Aserbaidschan habe kürzlich seine Vorschläge für…")
+    ans = _ask(seed_index, "Warum hat Alijew die Gespräche in Granada abgesagt?")
+    assert ans.text.startswith("Laut einem Artikel (Deutsch):")
+    assert len(ans.citations) == 1  # further quotes without a reason are not added to a "why" answer
