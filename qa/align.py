@@ -21,6 +21,7 @@ of one question.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,13 +77,14 @@ class TokenStates:
         out[keep] = best.mean(axis=0)
         return out
 
-    def save(self, folder: Path, save_npy) -> None:
+    def save(self, folder: Path, save_npy: Callable[[Path, np.ndarray], None]) -> None:
+        """Three ``.npy`` files, written by the store's own (fsyncing) writer."""
         for name, array in zip(_FILES, (self.values, self.scales, self.offsets)):
             save_npy(folder / name, array)
 
     @classmethod
-    def load(cls, folder: Path, load_matrix) -> TokenStates | None:
-        """The stored states, or None for an index built without them."""
+    def load(cls, folder: Path, load_matrix: Callable[[Path], np.ndarray]) -> TokenStates | None:
+        """The stored states (memory-mapped by the store's reader), or None for an index built without them."""
         if not all((folder / name).exists() for name in _FILES):
             return None
         values, scales, offsets = (load_matrix(folder / name) for name in _FILES)
