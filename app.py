@@ -426,6 +426,8 @@ def answer_question(question: str, corpus: Path, index: Path, k: int, filters: d
             turn["answer"] = ans
             sources = len({p.source for p in ans.passages})
             scope = f" · filters: {_describe(filters)}" if filters else ""
+            if ans.focus:  # inferred from the question, applied as a preference
+                scope += f" · favouring {', '.join(ans.focus)}"
             turn["status"] = (
                 f"Read {len(ans.passages)} passages from {sources} articles · {ans.composer} · {took:.1f} s{scope}"
             )

@@ -12,7 +12,7 @@ from .fold import salient_words, words
 from .langid import detect
 from .llm import generative_answer
 from .query import normalise_question
-from .retrieve import Filters, get_engine, resolve_paths, unit
+from .retrieve import Filters, Retrieval, get_engine, resolve_paths, unit
 from .translate import translate_citations
 from .types import Answer
 
@@ -86,4 +86,12 @@ def ask(
         question=text,
         composer=composer,
         seconds=time.perf_counter() - started,
+        focus=focus_of(retrieval),
     )
+
+
+def focus_of(retrieval: Retrieval) -> list[str]:
+    """The outlets and months the question named, as the user would write them ("Reuters", "2024-08")."""
+    articles = retrieval.data.articles
+    outlets = sorted({articles[s].outlet or s for s in retrieval.hints.sources if s in articles})
+    return outlets + sorted(retrieval.hints.months)

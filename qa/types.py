@@ -92,6 +92,8 @@ class Answer:
     question: str = ""
     composer: str = "extractive"
     seconds: float = 0.0
+    # Outlets and months the question named, which retrieval favoured (qa/hints.py).
+    focus: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -252,6 +252,12 @@ def test_language_filter_changes_the_result(workspace: tuple[Path, Path]) -> Non
     assert any("filters: lang=en" in plain(s.label) for s in at.status)
 
 
+def test_an_outlet_named_in_the_question_shows_in_the_status(workspace: tuple[Path, Path]) -> None:
+    at = ask(start(), "What did Reuters report about Blinken?")
+    assert last_answer(at).focus == ["Reuters"]
+    assert any("favouring Reuters" in plain(s.label) for s in at.status)
+
+
 def test_rerun_does_not_reembed_or_reload(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import qa.build
     import qa.embed

@@ -47,5 +47,8 @@ def test_a_named_outlet_lifts_its_article(seed_index) -> None:
     corpus, index = seed_index
     hits = search("What did Reuters report about Blinken?", 5, corpus=corpus, index=index)
     assert hits[0].outlet == "Reuters"
+    from qa import ask
+
+    assert ask("Was berichtete Reuters im August 2024?", corpus=corpus, index=index).focus == ["Reuters", "2024-08"]
     trend = search("Was meldete Trend über die Friedensgespräche?", 10, corpus=corpus, index=index)
     assert any(p.outlet == "Trend" for p in trend[:3])
