@@ -267,6 +267,44 @@ _DURATION = re.compile(
 )
 
 
+_COUNT_REACH = 2  # words after a number that can name what it counts ("300 settlements and villages")
+
+
+def counted_noun(question: str, language: str) -> str | None:
+    """What a "how many" question counts: the first content word after its interrogative ("days")."""
+    from .lexical import content_words
+
+    text = " ".join(question.casefold().lstrip("¿¡ ").split()[:_HEAD_WORDS + 3])
+    for kind, pattern in _COMPILED.get(language, []):
+        m = pattern.search(text) if kind == NUMBER else None
+        if m:
+            following = content_words(text[m.end() :], language)
+            return following[0] if following else None
+    return None
+
+
+def counts_asked_thing(sentence: str, lang: str, asked: set[str]) -> bool:
+    """Whether a number in the sentence counts what the question asks about.
+
+    "How many days did the war last?" is answered by "the 44-day conflict",
+    not by "in 2020": the number must stand next to (or inside a hyphenated
+    word with) one of the question's content words, given as ``lang:stem``
+    tokens in the article languages (``lexical.term_groups``).
+    """
+    from .lexical import stem_tokens
+
+    tokens = words(sentence)
+    numerals = set(_NUMERALS.get(lang, "").split())
+    for i, token in enumerate(tokens):
+        parts = re.split(r"[-‐]", token)
+        if not any(p.isdigit() or p.casefold() in numerals for p in parts):
+            continue
+        near = [p for p in parts if not p.isdigit()] + tokens[i + 1 : i + 1 + _COUNT_REACH]
+        if any(t in asked for word in near for t in stem_tokens(word, lang, split=False)):
+            return True
+    return False
+
+
 def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
     """Whether ``sentence`` (in ``lang``) contains a span of ``kind`` not already in the question."""
     tokens = [w.casefold() for w in words(sentence)]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import store
+from .answertype import counted_noun, counts_asked_thing
 from .build import build_index, is_stale
 from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
@@ -25,7 +26,7 @@ from .expand import expansions
 from .fold import fold, salient_words, words
 from .hints import Hints, question_hints
 from .langid import detect
-from .lexical import query_tokens, stem_tokens, translated_tokens
+from .lexical import query_tokens, stem_tokens, term_groups, translated_tokens
 from .query import normalise_question
 from .settings import Settings
 from .types import BuildSummary, Passage
@@ -193,6 +194,12 @@ class Engine:
             # through its country: Granada ~ Spanien) are the likelier answers.
             covered = [sum(1 for a in anchors if a & data.chunk_keys(int(i))) / len(anchors) for i in ids]
             fused += self.settings.anchor_weight * np.asarray(covered)
+        noun = counted_noun(text, language) if self.settings.count_weight > 0 else None
+        if noun:
+            # "How many days…": passages where a number counts days (in any corpus language).
+            asked = set().union(*term_groups(noun, language, corpus_langs))
+            counted = [counts_asked_thing(data.chunks[i].text, str(lang), asked) for i, lang in zip(ids, langs)]
+            fused += self.settings.count_weight * np.asarray(counted, dtype=np.float64)
         hints = question_hints(text, language, data.articles.values())
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}

@@ -62,6 +62,8 @@ class Settings:
     # Added per share of the question's names and places a passage mentions
     # (a place also through its country's name in a corpus language).
     anchor_weight: float = 0.25
+    # Added for a "how many X" question when a number in the passage counts X.
+    count_weight: float = 0.5
     # Word-by-word alignment of question and sentences through the primary
     # model's token states after this layer (qa/align.py; 0 = not stored).
     align_layer: int = 6

@@ -113,3 +113,18 @@ def test_numbers_in_other_scripts() -> None:
     assert has_answer("سيستقبل عشرين مليون مسافر سنويا", NUMBER, "ar", "كم مسافرا؟")
     assert has_answer("Yeni köprü açıldı.", NUMBER, "xx", "How many?")  # unknown language: not ruled out
     assert has_answer("会談は3月に行われた。", DATE, "ja", "いつ？")
+
+
+def test_a_number_that_counts_the_asked_thing() -> None:
+    """ "How many days…" is answered by "the 44-day conflict", not by "in 2020"."""
+    from qa.answertype import counted_noun, counts_asked_thing
+    from qa.lexical import term_groups
+
+    assert counted_noun("How many days did the war last?", "en") == "days"
+    assert counted_noun("Combien de localités Bakou a-t-il reprises ?", "fr") == "localités"
+    assert counted_noun("Wie viele Menschen kamen ums Leben?", "de") == "menschen"
+    assert counted_noun("When did the war end?", "en") is None
+    asked = set().union(*term_groups("days", "en", {"en", "de"}))
+    assert counts_asked_thing("During the 44-day conflict, Azerbaijan liberated cities.", "en", asked)
+    assert not counts_asked_thing("In 2020 the war ended in a ceasefire.", "en", asked)
+    assert counts_asked_thing("Die Kämpfe dauerten 44 Tage.", "de", asked)  # through the dictionaries
