@@ -150,9 +150,13 @@ _NUMERALS = {
     "мільйона мільйонів мільярд мільярда",
     "ar": "اثنان اثنين ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة عشرة عشرون عشرين ثلاثون ثلاثين مئة مائة ألف آلاف "
     "مليون ملايين مليار",
+    "tr": "iki üç dört beş altı yedi sekiz dokuz on yirmi otuz kırk elli yüz yüzlerce bin binlerce milyon milyar",
+    "az": "iki üç dörd beş altı yeddi səkkiz doqquz on iyirmi otuz qırx əlli yüz yüzlərlə min minlərlə milyon milyard",
 }
-# Chinese and Japanese write quantities with these characters (六百億円, 十万人).
-_CJK_NUMERAL = re.compile("[〇一二三四五六七八九十百千万萬億亿兆]")
+# Chinese and Japanese write quantities with these characters (六百億円, 十万人): a run
+# of two, or one before a counter. A lone 一 is also in 一方 ("on the other hand") or 統一.
+_CJK_DIGITS = "〇一二三四五六七八九十百千万萬億亿兆"
+_CJK_NUMERAL = re.compile(f"[{_CJK_DIGITS}]{{2,}}|[{_CJK_DIGITS}][人日年月円件個台回名元倍%％]")
 # How news reports a reason: causal connectives and "citing…" constructions,
 # as casefolded word prefixes in the article's language.
 _REASON_MARKERS = {
@@ -177,16 +181,18 @@ def has_topic(question: str, language: str) -> bool:
 
     "Why?" or "Wann?" alone (no earlier turn to lean on) asks about nothing:
     retrieval would still return its nearest passages, and quoting them would
-    answer a question nobody asked. Languages without known interrogatives
-    count as having a topic.
+    answer a question nobody asked. Every language's interrogatives are
+    removed, not only the detected language's: a one-word question is too
+    short to detect ("Почему?" falls back to English).
     """
     from .lexical import content_words
 
-    if language not in _COMPILED or salient_words(question):
+    if salient_words(question):
         return True
     text = question.casefold()
-    for _, pattern in _COMPILED[language]:
-        text = pattern.sub(" ", text)
+    for patterns in _COMPILED.values():
+        for _, pattern in patterns:
+            text = pattern.sub(" ", text)
     return bool(content_words(text, language))
 
 
@@ -227,7 +233,9 @@ def _calendar_words(lang: str) -> frozenset[str]:
                     out.add(name)
                     if width == "wide" and table is locale.months:  # "Sept.", "Febr.": unlisted abbreviations
                         out.update(name[:n] for n in range(4, len(name)))
-    return frozenset(w for w in out if len(w) >= 3 or unspaced_letters(w)) | _time_units(lang)
+    # Japanese weekday abbreviations are one character (日, 金, 水) and occur in every
+    # other word (日本): kept from two characters up (1月, 月曜日).
+    return frozenset(w for w in out if len(w) >= 3 or (len(w) >= 2 and unspaced_letters(w))) | _time_units(lang)
 
 
 @lru_cache(maxsize=64)

@@ -229,8 +229,10 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         bridges = expansions([word], langs)
         if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
             continue  # a place whose country the corpus names (Granada -> Spanien)
-        if vocab["unspaced"] and not any(word in text for text in vocab["unspaced"]):
-            continue  # "Tokyo" may be written 東京 there: unknown is not absent
+        if vocab["unspaced"] and (bridges or vocab["mostly_unspaced"]):
+            # "Tokyo" may be written 東京 there: a known place, or any name in a
+            # corpus mostly in such scripts, is unknown rather than absent.
+            continue
         if places([word]) & corpus_countries(retrieval.data):
             continue  # a country named through one of its cities ("Paris (AFP) –" for France)
         if not bridges and not word.isdigit() and is_common_word(word, language):
@@ -239,12 +241,9 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     return missing
 
 
-_VOCABS: dict[int, dict[str, set[str]]] = {}
-
-
 def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
-    """Folded keys of every indexed word, cached per loaded index."""
-    cached = _VOCABS.get(id(data))
+    """Folded keys of every indexed word, cached on the loaded index itself."""
+    cached = data.cache.get("corpus_keys")
     if cached is None:
         keys = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
         for article in data.articles.values():  # outlet and title count as mentions
@@ -255,12 +254,9 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         # Text in scripts without spaces (Chinese, Japanese) has no word keys:
         # kept whole, so a name can still be looked for inside it.
         by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
-        _VOCABS.clear()
-        _VOCABS[id(data)] = cached = by_first
+        by_first["mostly_unspaced"] = {"yes"} if len(by_first["unspaced"]) * 3 >= max(1, len(data.chunks)) else set()
+        cached = data.cache.setdefault("corpus_keys", by_first)
     return cached
-
-
-_COUNTRIES: dict[int, set[str]] = {}
 
 
 def corpus_countries(data: store.IndexData) -> set[str]:
@@ -269,12 +265,10 @@ def corpus_countries(data: store.IndexData) -> set[str]:
     Read from the text on first use (a scan of every chunk), because only a
     question naming an otherwise unmentioned country needs it.
     """
-    cached = _COUNTRIES.get(id(data))
+    cached = data.cache.get("countries")
     if cached is None:
         names = {w for c in data.chunks for i, w in enumerate(words(c.text)) if i and w[:1].isupper() and len(w) >= 4}
-        cached = {cc for cc in map(city_country, names) if cc}
-        _COUNTRIES.clear()
-        _COUNTRIES[id(data)] = cached
+        cached = data.cache.setdefault("countries", {cc for cc in map(city_country, names) if cc})
     return cached
 
 

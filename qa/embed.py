@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .e5convert import ensure_model
-from .settings import USE_MODEL
+from .settings import USE_MODEL, env_int
 
 Progress = Callable[[int, int], None]
 
@@ -289,7 +289,7 @@ _BLAS_LOCK = threading.RLock()
 #: BLAS threads for one query's matrix products. A query is ~20 tokens, yet two
 #: threads cut a search from 26.8 to 21.8 ms (p50, 2-core VM, A/B over 4 rounds);
 #: batches (builds) keep all cores.
-_QUERY_THREADS = max(1, int(os.environ.get("QA_QUERY_THREADS", "2") or 2))
+_QUERY_THREADS = max(1, env_int("QA_QUERY_THREADS", 2))
 
 
 @contextlib.contextmanager
@@ -372,6 +372,10 @@ class Embedder:
     def has_token_states(self) -> bool:
         """Whether this backend exposes per-token states (the numpy encoder does)."""
         return self.backend == "numpy"
+
+    def has_layer(self, layer: int) -> bool:
+        """Whether token states after ``layer`` exist (1 .. the model's number of layers)."""
+        return self.has_token_states and 1 <= layer <= self.model.layers
 
     def _skip(self, prompt: str) -> int:
         """Leading tokens that are CLS and the prompt, not the text.

@@ -75,7 +75,8 @@ def _month_names(lang: str) -> dict[str, int]:
 def _month(token: str, names: dict[str, int]) -> int | None:
     for cut in (0, 1, 2):
         stem = token[: len(token) - cut]
-        if len(stem) >= 3 and stem in names:
+        # A trimmed stem needs four letters: "mayor" is not "may", "marsh" not "mar".
+        if len(stem) >= (3 if cut == 0 else 4) and stem in names:
             return names[stem]
     return None
 

@@ -119,9 +119,10 @@ class Engine:
     def encode_query_tokens(self, text: str, data: store.IndexData) -> tuple[list[np.ndarray], np.ndarray | None]:
         """:meth:`encode_query`, plus the question's token states when the index has sentences' ones."""
         primary = get_embedder(self.settings.model)
-        if data.tokens is None or self.settings.align_weight <= 0 or not getattr(primary, "has_token_states", False):
+        layer = self.settings.align_layer
+        if data.tokens is None or self.settings.align_weight <= 0 or not getattr(primary, "has_layer", lambda _: False)(layer):
             return self.encode_query(text), None
-        vec, tokens = primary.query_with_tokens(text, self.settings.align_layer)
+        vec, tokens = primary.query_with_tokens(text, layer)
         return [vec] + [get_embedder(m).query(text) for m in self.settings.models[1:]], tokens
 
     def retrieve(

@@ -25,6 +25,14 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def env_int(name: str, default: int) -> int:
+    """An integer setting from the environment; a value that is not one falls back to the default."""
+    try:
+        return int(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
 def cache_dir() -> Path:
     """Where converted models and tokenizer files live (never inside the repo)."""
     return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-news")
@@ -84,7 +92,7 @@ class Settings:
             index=Path(_env("QA_INDEX", str(cls.index))),
             model=_env("QA_MODEL", cls.model),
             second_model=_env("QA_SECOND_MODEL", cls.second_model),
-            align_layer=int(_env("QA_ALIGN_LAYER", str(cls.align_layer)) or 0),
+            align_layer=max(0, env_int("QA_ALIGN_LAYER", cls.align_layer)),
             llm_url=_env("QA_LLM_URL", ""),
             llm_model=_env("QA_LLM_MODEL", ""),
             llm_api_key=_env("QA_LLM_API_KEY", ""),

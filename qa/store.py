@@ -49,6 +49,8 @@ class IndexData:
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
     _chunk_keys: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
+    # Derived tables other modules build on first use (lives and dies with this index).
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def chunk_keys(self, chunk_id: int) -> frozenset[str]:
         """Spelling-folded keys of a chunk's words (computed on first use: only candidates need them)."""

@@ -91,3 +91,15 @@ def test_alignment_reaches_the_composer(seed_index) -> None:
     rows = {r for p in retrieval.passages for r in retrieval.data.chunk_sentences[p.chunk_id]}
     assert rows and rows <= set(retrieval.alignment)
     assert all(0.0 < v <= 1.0 for v in retrieval.alignment.values())
+
+
+def test_a_layer_the_model_does_not_have_stores_nothing(small_corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    from qa.settings import env_int
+
+    monkeypatch.setenv("QA_ALIGN_LAYER", "13")  # e5-small has 12 layers
+    write_article(small_corpus, "a.txt", GERMAN)
+    settings = Settings.from_env(corpus=small_corpus, index=tmp_path / "index")
+    build_index(settings=settings)
+    assert store.load(tmp_path / "index").tokens is None
+    monkeypatch.setenv("QA_ALIGN_LAYER", "six")
+    assert Settings.from_env().align_layer == Settings().align_layer and env_int("QA_ALIGN_LAYER", 3) == 3

@@ -128,3 +128,18 @@ def test_a_number_that_counts_the_asked_thing() -> None:
     assert counts_asked_thing("During the 44-day conflict, Azerbaijan liberated cities.", "en", asked)
     assert not counts_asked_thing("In 2020 the war ended in a ceasefire.", "en", asked)
     assert counts_asked_thing("Die Kämpfe dauerten 44 Tage.", "de", asked)  # through the dictionaries
+
+
+def test_cjk_false_friends() -> None:
+    """日 (Sunday) is in 日本 (Japan), 一 in 一方 ("on the other hand"): neither is a date or a number."""
+    assert not has_answer("日本政府は声明を発表した。", DATE, "ja", "いつ？")
+    assert not has_answer("一方、政府は統一した声明を発表した。", NUMBER, "ja", "何人？")
+    assert has_answer("会談は月曜日に行われた。", DATE, "ja", "いつ？")
+
+
+@pytest.mark.parametrize("question", ["Почему?", "Wer?", "Pourquoi ?", "¿Por qué?", "Чому?", "Waarom?", "When and where?"])
+def test_a_question_about_nothing_in_any_language(question: str) -> None:
+    from qa.answertype import has_topic
+
+    assert not has_topic(question, "en")  # too short to detect: the fallback language must not matter
+    assert has_topic("Warum sagte er ab?", "en") and has_topic("Почему Алиев отказался?", "en")

@@ -23,6 +23,7 @@ def _article(source: str, outlet: str | None = None, date: str | None = None) ->
         ("Qu'a dit Aliev le 3 octobre 2023 ?", "fr", {"2023-10"}),
         ("Where did the 2020 war end?", "en", set()),  # a year alone names an event, not a month to look in
         ("What happened in August?", "en", set()),
+        ("What did the mayor say in 2024?", "en", set()),  # "mayor" is not May
     ],
 )
 def test_question_months(question: str, lang: str, months: set[str]) -> None:

@@ -71,3 +71,16 @@ def test_a_country_named_through_its_capital(tmp_path: Path) -> None:
     ans = ask("How much money will France invest in its railways?", corpus=corpus, index=tmp_path / "index")
     assert not ans.abstained and "100 milliards" in ans.citations[0].quote
     assert ask("What did Erdogan say about the railways?", corpus=corpus, index=tmp_path / "index").abstained
+
+
+def test_one_japanese_article_does_not_excuse_every_unknown_name(tmp_path: Path) -> None:
+    """Names unknown to a mostly European corpus still mean "the articles do not say"."""
+    import shutil
+
+    from conftest import SEEDS
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    write_article(corpus, "ja.txt", ARTICLES["ja.txt"])
+    ans = ask("What did Erdogan say about the peace treaty?", corpus=corpus, index=tmp_path / "index")
+    assert ans.abstained and not ans.citations
