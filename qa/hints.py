@@ -97,12 +97,22 @@ def question_months(question: str, lang: str) -> set[str]:
     return found
 
 
-def question_hints(question: str, lang: str, articles: Iterable[Article]) -> Hints:
-    """The outlets and months ``question`` names, matched against the indexed articles."""
+def outlet_index(articles: Iterable[Article]) -> dict[str, frozenset[str]]:
+    """Each way of writing an outlet -> the articles it credits (built once per index, not per question)."""
+    index: dict[str, set[str]] = {}
+    for a in articles:
+        for key in outlet_keys(a.outlet) if a.outlet else ():
+            index.setdefault(key, set()).add(a.source)
+    return {key: frozenset(sources) for key, sources in index.items()}
+
+
+def question_hints(
+    question: str, lang: str, articles: Iterable[Article], outlets: dict[str, frozenset[str]] | None = None
+) -> Hints:
+    """The outlets and months ``question`` names, matched against the indexed articles (or their ``outlet_index``)."""
     # Hyphenated compounds name the outlet too: "laut der Trend-Meldung", "Reuters-Bericht".
     parts = [p.casefold() for w in words(question) for p in _JOINERS.split(w)]
     text = f" {' '.join(parts)} "
-    sources = frozenset(
-        a.source for a in articles if a.outlet and any(f" {key} " in text for key in outlet_keys(a.outlet))
-    )
+    outlets = outlet_index(articles) if outlets is None else outlets
+    sources = frozenset(s for key, found in outlets.items() if f" {key} " in text for s in found)
     return Hints(sources=sources, months=frozenset(question_months(question, lang)))

@@ -24,7 +24,7 @@ from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import fold, salient_words, words
-from .hints import Hints, question_hints
+from .hints import Hints, outlet_index, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, term_groups, translated_tokens
 from .query import normalise_question
@@ -112,6 +112,13 @@ class Engine:
             return []
         return list(_cached_rewrites(text, tuple(sorted(corpus_langs - {language})), self.settings))
 
+    def hints(self, text: str, language: str, data: store.IndexData) -> Hints:
+        """Outlets and months the question names (the outlet table is built once per loaded index)."""
+        outlets = data.cache.get("outlets")
+        if outlets is None:
+            outlets = data.cache.setdefault("outlets", outlet_index(data.articles.values()))
+        return question_hints(text, language, (), outlets)
+
     def encode_query(self, text: str) -> list[np.ndarray]:
         """The question in every dense view (primary model first)."""
         return [get_embedder(m).query(text) for m in self.settings.models]
@@ -171,7 +178,7 @@ class Engine:
             candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
-            return Retrieval(text, [], qvecs, bridges, data, question_hints(text, language, data.articles.values()))
+            return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data))
         langs = np.asarray([data.articles[data.chunks[i].source].lang for i in ids])
         fused = np.zeros(len(ids), dtype=np.float64)
         for v, qvec in enumerate(qvecs):
@@ -201,7 +208,7 @@ class Engine:
             asked = set().union(*term_groups(noun, language, corpus_langs))
             counted = [counts_asked_thing(data.chunks[i].text, str(lang), asked) for i, lang in zip(ids, langs)]
             fused += self.settings.count_weight * np.asarray(counted, dtype=np.float64)
-        hints = question_hints(text, language, data.articles.values())
+        hints = self.hints(text, language, data)
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}
             fused += self.settings.hint_weight * np.asarray([boost[data.chunks[i].source] for i in ids])
