@@ -279,7 +279,7 @@ def _assemble(
             v == 0
             and settings.align_layer > 0
             and (not kept_sent_rows or kept_tokens is not None)  # kept rows need their stored states
-            and (embedder is None or (hasattr(embedder, "has_layer") and embedder.has_layer(settings.align_layer)))
+            and (embedder is None or embedder.has_layer(settings.align_layer))
             and (embedder is not None or kept_tokens is not None)
         )
         if align:

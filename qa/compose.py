@@ -214,6 +214,7 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     its country, in a corpus language, is mentioned (the bridges).
     """
     vocab = corpus_keys(retrieval.data)
+    mostly_unspaced = len(vocab["unspaced"]) * 3 >= max(1, len(retrieval.data.chunks))
     langs = {a.lang for a in retrieval.data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
@@ -229,7 +230,7 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         bridges = expansions([word], langs)
         if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
             continue  # a place whose country the corpus names (Granada -> Spanien)
-        if vocab["unspaced"] and (bridges or vocab["mostly_unspaced"]):
+        if vocab["unspaced"] and (bridges or mostly_unspaced):
             # "Tokyo" may be written 東京 there: a known place, or any name in a
             # corpus mostly in such scripts, is unknown rather than absent.
             continue
@@ -254,7 +255,6 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         # Text in scripts without spaces (Chinese, Japanese) has no word keys:
         # kept whole, so a name can still be looked for inside it.
         by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
-        by_first["mostly_unspaced"] = {"yes"} if len(by_first["unspaced"]) * 3 >= max(1, len(data.chunks)) else set()
         cached = data.cache.setdefault("corpus_keys", by_first)
     return cached
 

@@ -393,19 +393,16 @@ class Embedder:
         self, texts: Sequence[str], layer: int, batch_size: int = 32, progress: Progress | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """:meth:`passages` plus every text's token states after ``layer`` (one forward pass for both)."""
-        vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
         states: list[np.ndarray] = []
         skip = self._skip(self.passage_prompt)
-        for i in range(0, len(texts), batch_size):
+
+        def encode(batch: Sequence[str]) -> np.ndarray:
             with self._lock:
-                part, tokens = self.model.encode_tokens(
-                    [self.passage_prompt + t for t in texts[i : i + batch_size]], batch_size, layer, skip
-                )
-            vecs[i : i + len(part)] = part
+                vecs, tokens = self.model.encode_tokens([self.passage_prompt + t for t in batch], batch_size, layer, skip)
             states.extend(tokens)
-            if progress:
-                progress(min(i + batch_size, len(texts)), len(texts))
-        return vecs, states
+            return vecs
+
+        return in_batches(encode, texts, self.dim, batch_size, progress), states
 
     def query_with_tokens(self, text: str, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`query` plus the question's token states after ``layer``, from the same pass."""
@@ -445,6 +442,10 @@ class UseEmbedder:
     def query(self, text: str) -> np.ndarray:
         with self._lock, query_blas():
             return self._encode([text])[0]
+
+    def has_layer(self, layer: int) -> bool:
+        """USE exposes no token states (see :meth:`Embedder.has_layer`)."""
+        return False
 
 
 def _cached_use_tokenizer() -> Any:

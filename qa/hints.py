@@ -106,13 +106,10 @@ def outlet_index(articles: Iterable[Article]) -> dict[str, frozenset[str]]:
     return {key: frozenset(sources) for key, sources in index.items()}
 
 
-def question_hints(
-    question: str, lang: str, articles: Iterable[Article], outlets: dict[str, frozenset[str]] | None = None
-) -> Hints:
-    """The outlets and months ``question`` names, matched against the indexed articles (or their ``outlet_index``)."""
+def question_hints(question: str, lang: str, outlets: dict[str, frozenset[str]]) -> Hints:
+    """The outlets (from the corpus's :func:`outlet_index`) and months ``question`` names."""
     # Hyphenated compounds name the outlet too: "laut der Trend-Meldung", "Reuters-Bericht".
     parts = [p.casefold() for w in words(question) for p in _JOINERS.split(w)]
     text = f" {' '.join(parts)} "
-    outlets = outlet_index(articles) if outlets is None else outlets
     sources = frozenset(s for key, found in outlets.items() if f" {key} " in text for s in found)
     return Hints(sources=sources, months=frozenset(question_months(question, lang)))

@@ -7,6 +7,7 @@ themselves stay in the article's language, tagged with it.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 # {source}: outlet or title; {lang}: the quote's language, named in the question's language.
 FRAMES = {
@@ -141,14 +142,17 @@ def language_name(code: str, in_language: str) -> str:
     return name or code
 
 
+def _in(table: dict[str, Any], lang: str) -> Any:
+    """``lang``'s entry of a phrase table, English where the table has none."""
+    return table.get(lang, table["en"])
+
+
 def frame(lang: str, index: int) -> str:
-    first, more = FRAMES.get(lang, FRAMES["en"])
-    return first if index == 0 else more
+    return _in(FRAMES, lang)[index > 0]
 
 
 def article_label(lang: str, index: int) -> str:
-    first, more = ARTICLE.get(lang, ARTICLE["en"])
-    return first if index == 0 else more
+    return _in(ARTICLE, lang)[index > 0]
 
 
 def quote_marks(lang: str) -> tuple[str, str]:
@@ -156,8 +160,8 @@ def quote_marks(lang: str) -> tuple[str, str]:
 
 
 def abstain_message(lang: str) -> str:
-    return ABSTAIN.get(lang, ABSTAIN["en"])
+    return _in(ABSTAIN, lang)
 
 
 def topic_message(lang: str) -> str:
-    return ASK_TOPIC.get(lang, ASK_TOPIC["en"])
+    return _in(ASK_TOPIC, lang)

@@ -117,7 +117,7 @@ class Engine:
         outlets = data.cache.get("outlets")
         if outlets is None:
             outlets = data.cache.setdefault("outlets", outlet_index(data.articles.values()))
-        return question_hints(text, language, (), outlets)
+        return question_hints(text, language, outlets)
 
     def encode_query(self, text: str) -> list[np.ndarray]:
         """The question in every dense view (primary model first)."""
@@ -127,7 +127,7 @@ class Engine:
         """:meth:`encode_query`, plus the question's token states when the index has sentences' ones."""
         primary = get_embedder(self.settings.model)
         layer = self.settings.align_layer
-        if data.tokens is None or self.settings.align_weight <= 0 or not getattr(primary, "has_layer", lambda _: False)(layer):
+        if data.tokens is None or self.settings.align_weight <= 0 or not primary.has_layer(layer):
             return self.encode_query(text), None
         vec, tokens = primary.query_with_tokens(text, layer)
         return [vec] + [get_embedder(m).query(text) for m in self.settings.models[1:]], tokens

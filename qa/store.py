@@ -48,15 +48,15 @@ class IndexData:
     tokens: TokenStates | None = None  # primary model's token states per sentence (qa/align.py)
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
-    _chunk_keys: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
-    # Derived tables other modules build on first use (lives and dies with this index).
+    # Derived tables built on first use (lives and dies with this index).
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def chunk_keys(self, chunk_id: int) -> frozenset[str]:
         """Spelling-folded keys of a chunk's words (computed on first use: only candidates need them)."""
-        keys = self._chunk_keys.get(chunk_id)
+        table: dict[int, frozenset[str]] = self.cache.setdefault("chunk_keys", {})
+        keys = table.get(chunk_id)
         if keys is None:
-            keys = self._chunk_keys[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
+            keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
         return keys
 
     def __post_init__(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.hints import Hints, outlet_keys, question_hints, question_months
+from qa.hints import Hints, outlet_index, outlet_keys, question_hints, question_months
 from qa.types import Article
 
 
@@ -33,11 +33,12 @@ def test_question_months(question: str, lang: str, months: set[str]) -> None:
 def test_outlet_keys_and_matching() -> None:
     assert outlet_keys("Azertag.az") == {"azertag az", "azertag"}
     articles = [_article("a.txt", "Reuters"), _article("b.txt", "Azertag.az"), _article("c.txt", None, "2024-08-28")]
-    assert question_hints("Was schrieb Azertag über Lachin?", "de", articles).sources == {"b.txt"}
-    assert question_hints("Was steht in der Reuters-Meldung?", "de", articles).sources == {"a.txt"}
-    assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", articles).sources == {"a.txt", "b.txt"}
-    assert not question_hints("Who reported it first?", "en", articles)  # "reported" is not "Reuters"
-    hints = question_hints("What happened in August 2024?", "en", articles)
+    outlets = outlet_index(articles)
+    assert question_hints("Was schrieb Azertag über Lachin?", "de", outlets).sources == {"b.txt"}
+    assert question_hints("Was steht in der Reuters-Meldung?", "de", outlets).sources == {"a.txt"}
+    assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", outlets).sources == {"a.txt", "b.txt"}
+    assert not question_hints("Who reported it first?", "en", outlets)  # "reported" is not "Reuters"
+    hints = question_hints("What happened in August 2024?", "en", outlets)
     assert [hints.boost(a) for a in articles] == [0.0, 0.0, 1.0]
     assert Hints().boost(articles[0]) == 0.0
 
