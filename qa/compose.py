@@ -20,6 +20,7 @@ from . import store
 from .answertype import DATE, NUMBER, expected_type, has_answer, has_topic
 from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
+from .hints import month_keys, month_of
 from .lexical import is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, article_label, frame, language_name, quote_marks, topic_message
 from .retrieve import Retrieval, to_passage, zscore
@@ -225,6 +226,12 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
         if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
             continue
+        month = month_of(word, {language})
+        if month is not None and (
+            month_keys(month, tuple(sorted(langs))) & vocab["all"]
+            or any(str(a.date or "")[5:7] == f"{month:02d}" for a in retrieval.data.articles.values())
+        ):
+            continue  # a month the articles name in their language ("July" ~ "juli") or are dated in
         if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
             continue  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
         bridges = expansions([word], langs)

@@ -244,8 +244,12 @@ def expansions(terms: Iterable[str], corpus_langs: Iterable[str]) -> list[str]:
     A city also brings its own names in other languages, so a question about
     "Bruxelles" finds "Brüssel" and "Brussel".
     """
-    terms = list(terms)
+    from .hints import month_of
+
     langs = sorted(set(corpus_langs) | {"en"})
+    # Month names are dates, not places, though GeoNames lists towns called
+    # "August" (Augsburg) or "June" ("Unie"): no country names for them.
+    terms = [t for t in terms if month_of(t, langs) is None]
     out: list[str] = []
     for key in _matches(terms):
         city = _cities().get(key)

@@ -72,6 +72,51 @@ def _month_names(lang: str) -> dict[str, int]:
     return out
 
 
+@lru_cache(maxsize=128)
+def _full_month_names(lang: str, widths: tuple[str, ...] = ("wide", "abbreviated")) -> dict[str, int]:
+    """Whole month names of ``lang`` as CLDR writes them (every grammatical form)."""
+    from .answertype import cldr_locale
+
+    locale = cldr_locale(lang)
+    out: dict[str, int] = {}
+    for context in locale.months.values() if locale is not None else ():
+        for width in widths:
+            for number, name in context.get(width, {}).items():
+                key = name.casefold().rstrip(".")
+                if len(key) >= 3:
+                    out.setdefault(key, int(number))
+    return out
+
+
+def month_of(word: str, langs: Iterable[str]) -> int | None:
+    """The month (1-12) that ``word`` names in one of ``langs`` or English, written in full; else None.
+
+    Whole names only: a trimmed stem would read "Marco" as March.
+    """
+    key = word.casefold().rstrip(".")
+    for lang in dict.fromkeys((*sorted(langs), "en")):
+        month = _full_month_names(lang).get(key)
+        if month is not None:
+            return month
+    return None
+
+
+@lru_cache(maxsize=256)
+def month_keys(month: int, langs: tuple[str, ...]) -> frozenset[str]:
+    """Folded full names of ``month`` in each language: "July" also finds "juillet", "lipca", "июля".
+
+    Not the abbreviations: Polish "sie" (sierpień) is German for "she".
+    """
+    from .fold import fold
+
+    return frozenset(
+        fold(name)
+        for lang in (*langs, "en")
+        for name, number in _full_month_names(lang, ("wide",)).items()
+        if number == month
+    )
+
+
 def _month(token: str, names: dict[str, int]) -> int | None:
     for cut in (0, 1, 2):
         stem = token[: len(token) - cut]

@@ -24,7 +24,7 @@ from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import fold, salient_words, words
-from .hints import Hints, outlet_index, question_hints
+from .hints import Hints, month_keys, month_of, outlet_index, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, term_groups, translated_tokens
 from .query import normalise_question
@@ -196,7 +196,7 @@ class Engine:
                 alignment = dict(zip(rows, data.tokens.alignment(qtokens, rows).tolist()))
             best = np.asarray([max((alignment[r] for r in data.chunk_sentences[i]), default=0.0) for i in ids])
             fused += self.settings.align_weight * zscore(best, langs)
-        anchors = question_anchors(text, corpus_langs)
+        anchors = question_anchors(text, corpus_langs, language)
         if anchors and self.settings.anchor_weight > 0:
             # Passages that name every person and place asked about (a place also
             # through its country: Granada ~ Spanien) are the likelier answers.
@@ -220,15 +220,21 @@ class Engine:
         return self.retrieve(question, k, filters).passages
 
 
-def question_anchors(question: str, corpus_langs: set[str]) -> list[set[str]]:
+def question_anchors(question: str, corpus_langs: set[str], language: str = "en") -> list[set[str]]:
     """Folded keys of each question anchor, with the country names a place bridges to.
 
     One set per anchor, so "Granada" counts once whether the sentence says
     Granada or Spanien, and a long list of country names cannot dilute it.
+    A month is an anchor in every corpus language ("July" ~ "juli", "juillet").
     """
     out = []
     for word in salient_words(question):
-        keys = {fold(word)} | {fold(w) for name in expansions([word], corpus_langs) for w in words(name)}
+        keys = {fold(word)}
+        month = month_of(word, {language})
+        if month is not None:
+            keys |= month_keys(month, tuple(sorted(corpus_langs)))
+        else:
+            keys |= {fold(w) for name in expansions([word], corpus_langs) for w in words(name)}
         out.append(keys)
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.hints import Hints, outlet_index, outlet_keys, question_hints, question_months
+from qa.hints import Hints, month_keys, month_of, outlet_index, outlet_keys, question_hints, question_months
 from qa.types import Article
 
 
@@ -54,3 +54,29 @@ def test_a_named_outlet_lifts_its_article(seed_index) -> None:
     assert ask("Was berichtete Reuters im August 2024?", corpus=corpus, index=index).focus == ["Reuters", "2024-08"]
     trend = search("Was meldete Trend über die Friedensgespräche?", 10, corpus=corpus, index=index)
     assert any(p.outlet == "Trend" for p in trend[:3])
+
+
+@pytest.mark.parametrize(
+    "word,langs,month",
+    [("July", {"en"}, 7), ("juillet", {"fr"}, 7), ("Juli", {"de"}, 7), ("июля", {"ru"}, 7), ("Aug.", {"de"}, 8)],
+)
+def test_month_of_reads_whole_month_names(word: str, langs: set[str], month: int) -> None:
+    assert month_of(word, langs) == month
+
+
+@pytest.mark.parametrize("word", ["Marco", "Mayor", "Augsburg", "Junker", "Granada"])
+def test_month_of_ignores_words_that_only_start_like_a_month(word: str) -> None:
+    assert month_of(word, {"en", "de", "fr"}) is None
+
+
+def test_a_month_is_an_anchor_in_every_corpus_language_and_never_a_place() -> None:
+    from qa.expand import expansions
+    from qa.fold import fold
+    from qa.retrieve import question_anchors
+
+    assert {fold("juli"), fold("juillet"), fold("lipca")} <= month_keys(7, ("de", "fr", "nl", "pl"))
+    assert "sie" not in month_keys(8, ("pl",))  # the abbreviation would match German "sie"
+    # GeoNames lists towns called "August" and "June": a month brings no country names.
+    assert expansions(["August", "June"], {"de", "en", "nl"}) == []
+    anchors = question_anchors("Which checkpoint came up in the July call?", {"en", "nl"}, "en")
+    assert fold("juli") in anchors[0] and len(anchors) == 1
