@@ -18,6 +18,7 @@ from functools import lru_cache
 from .fold import fold, salient_words, unspaced_letters, words
 
 NUMBER, DATE, PLACE, PERSON, REASON = "number", "date", "place", "person", "reason"
+SOURCE = "source"  # which outlet or agency reported it: answered from the article's own credit line
 
 # Interrogatives per language, matched on the casefolded question. Only
 # closed-class function words and generic nouns (day, year, country, city):
@@ -25,6 +26,7 @@ NUMBER, DATE, PLACE, PERSON, REASON = "number", "date", "place", "person", "reas
 # date before "which" could read as anything else.
 _PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
+        (SOURCE, r"\b(?:which|what) (?:source|outlet|agency|news agency|newspaper|media|website)\b|\bwho reported\b"),
         (REASON, r"^why\b|\bfor what reason\b|\bwhat (?:was|is) the reason\b"),
         (DATE, r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|weekday)\b|\bsince when\b"),
         (NUMBER, r"\bhow (?:many|much|long|far|old|big|large)\b|\bwhat (?:number|percentage|share)\b"),
@@ -32,6 +34,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^(?:who|whom)\b|\bwho\b"),
     ],
     "de": [
+        (SOURCE, r"\bwelche[mnrs]? (?:quelle|agentur|nachrichtenagentur|zeitung|medium|medien|website)\b|\bwer (?:berichtete|meldete)\b"),
         (REASON, r"\b(?:warum|weshalb|wieso|weswegen)\b|\baus welchem grund\b"),
         (DATE, r"\bwann\b|\bwelche[mnrs]? (?:tag|datum|jahr|monat|wochentag)\b"),
         (NUMBER, r"\bwie ?(?:viele?|lange|weit|alt|hoch|gro(?:ß|ss))\b"),
@@ -39,6 +42,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bwer\b|\bwen\b|\bwem\b"),
     ],
     "nl": [
+        (SOURCE, r"\bwelke? (?:bron|persbureau|nieuwsbron|krant|medium|media|website)\b|\bwie (?:meldde|berichtte)\b"),
         (REASON, r"\bwaarom\b|\bom welke reden\b"),
         (DATE, r"\bwanneer\b|\bwelke? (?:dag|datum|jaar|maand)\b|\bsinds wanneer\b"),
         (NUMBER, r"\bhoeveel\b|\bhoe (?:lang|ver|oud|groot)\b"),
@@ -46,6 +50,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^wie\b|\bwie (?:is|was|heeft|had|zijn|waren)\b"),
     ],
     "fr": [
+        (SOURCE, r"\bquel(?:le)?s? (?:source|agence|journal|média|site web)\b|\bqui a rapporté\b"),
         (REASON, r"\bpourquoi\b|\bpour quelle raison\b"),
         (DATE, r"\bquand\b|\bquel(?:le)?s? (?:jour|date|année|mois)\b"),
         (NUMBER, r"\bcombien\b"),
@@ -53,6 +58,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^qui\b|\bqui (?:a|est|sont|était|étaient|va)\b"),
     ],
     "es": [
+        (SOURCE, r"\bqu[eé] (?:fuente|agencia|peri[oó]dico|medio)\b|\bqui[eé]n inform[oó]\b"),
         (REASON, r"\bpor qu[eé]\b|\bpor qu[eé] raz[oó]n\b"),
         (DATE, r"\bcu[aá]ndo\b|\bqu[eé] (?:d[ií]a|fecha|año|mes)\b"),
         (NUMBER, r"\bcu[aá]nt[oa]s?\b"),
@@ -60,6 +66,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bqui[eé]n(?:es)?\b"),
     ],
     "it": [
+        (SOURCE, r"\b(?:quale|che|quali) (?:fonte|fonti|agenzia|giornale|testata)\b"),
         (REASON, r"\bperch[eé]\b|\bper quale motivo\b"),
         (DATE, r"\bquando\b|\b(?:quale|che|quel) (?:giorno|data|anno|mese)\b"),
         (NUMBER, r"\bquant[oiae]\b"),
@@ -67,6 +74,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bchi\b"),
     ],
     "pt": [
+        (SOURCE, r"\b(?:qual|que) (?:fonte|agência|jornal|veículo)\b"),
         (REASON, r"\bpor que\b|\bpor qual raz[aã]o\b"),
         (DATE, r"\bquando\b|\b(?:qual|que) (?:dia|data|ano|mês)\b"),
         (NUMBER, r"\bquant[oa]s?\b"),
@@ -74,6 +82,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bquem\b"),
     ],
     "pl": [
+        (SOURCE, r"\b(?:jakie|które|jaka|która|jakiego|którego) (?:źródło|źródła|agencja|agencji|gazeta|medium)\b"),
         (REASON, r"\bdlaczego\b|\bczemu\b|\bz jakiego powodu\b"),
         (DATE, r"\bkiedy\b|\b(?:którego|jakiego) dnia\b|\bw (?:którym|jakim) (?:roku|miesiącu|dniu)\b"),
         (NUMBER, r"\bil[eu]\b|\bjak długo\b"),
@@ -81,6 +90,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bkto\b|\bkogo\b|\bkomu\b"),
     ],
     "ru": [
+        (SOURCE, r"\b(?:какой|какое|какая|каким|какого|какие) (?:источник|источника|агентство|издание|сми|газета)\b"),
         (REASON, r"\bпочему\b|\bзачем\b|\bпо какой причине\b"),
         (DATE, r"\bкогда\b|\bв как(?:ом|ой) (?:году|день|месяце)\b|\bкакого числа\b"),
         (NUMBER, r"\bсколько\b|\bкак долго\b"),

@@ -169,7 +169,7 @@ def _update(
                     skipped.append(Skipped(name, f"duplicate of {seen_content[key]}"))
                     continue
                 seen_content[key] = name
-                kept.append(Article(**{k: old_articles[name][k] for k in Article.__dataclass_fields__}))
+                kept.append(Article.from_dict(old_articles[name]))
                 continue
         result = read_article(path, corpus, settings.max_file_bytes)
         if isinstance(result, Skipped):

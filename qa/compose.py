@@ -17,14 +17,14 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from . import store
-from .answertype import DATE, NUMBER, expected_type, has_answer, has_topic
+from .answertype import DATE, NUMBER, SOURCE, expected_type, has_answer, has_topic
 from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .hints import month_keys, month_of
 from .lexical import is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, article_label, frame, language_name, quote_marks, topic_message
 from .retrieve import Retrieval, to_passage, zscore
-from .types import Citation, Passage
+from .types import Article, Citation, Passage
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,10 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
         rank, passage = seen[key]
         source, s, e = key
         sentence = sentence_text(passage, s, e)
-        typed = bool(kind) and has_answer(sentence, kind, str(langs[i]), retrieval.question)
+        if kind == SOURCE:  # "which agency reported…": answered by an article that credits one
+            typed = bool(passage.outlet)
+        else:
+            typed = bool(kind) and has_answer(sentence, kind, str(langs[i]), retrieval.question)
         score = (
             total[i]
             + settings.anchors * anchor_coverage(anchors, sentence)
@@ -201,6 +204,8 @@ def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]
             chosen.append(c)
     return chosen
 
+
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 
 # Languages that capitalise common nouns: there a capital letter is no sign of a name.
 _NOUN_CAPITALISING = {"de", "lb"}
@@ -332,7 +337,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
         return abstain_message(language), [], True
     kind = expected_type(retrieval.question, language)
-    if kind in settings.required_types and not candidates[0].typed:
+    if (kind in settings.required_types or kind == SOURCE) and not candidates[0].typed:
         # The best match has no number/date: a nearly as good one that has it
         # answers ("The new line cost 60 million euros" under "Tallinn opened a
         # tram line"); if none comes close, the articles do not say.
@@ -345,36 +350,64 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             return c.score >= best.score - margin
 
         typed = next((c for c in candidates if c.typed and close(c)), None)
-        if typed is None:
+        if typed is not None:
+            candidates = [typed] + [c for c in candidates if c is not typed]
+        elif kind in settings.required_types:
             return abstain_message(language), [], True
-        candidates = [typed] + [c for c in candidates if c is not typed]
+        # else: no article that credits an agency comes close; the best passage still answers
     chosen = select(candidates, settings)
     chosen = [with_antecedent(c, retrieval, chosen) for c in chosen]
     parts, citations = [], []
     open_q, close_q = quote_marks(language)
-    for n, c in enumerate(chosen, 1):
+    dated = date_evidence(retrieval, chosen) if kind == DATE else None
+    for i, c in enumerate(chosen):
         article = retrieval.data.articles[c.source]
-        original = c.text
-        if article.outlet:
+        if article.outlet and i == 0 and kind == SOURCE and article.outlet_span is not None:
+            # "Which agency reported…": the credit line ("(Reuters) –", "Referentie: Azertag.az") is the evidence.
+            citations.append(_citation(len(citations) + 1, article, article.outlet_span, article.outlet, 0.0))
+            who = f"{article.outlet} [{len(citations)}]"
+        elif article.outlet:
             who = article.outlet
         elif is_headline(article.title):
             who = short_title(article.title, open_q, close_q)
         else:  # the "title" is the lead sentence: quoting it as a name reads like a second quote
-            who = article_label(language, n - 1)
-        lead = frame(language, n - 1).format(source=who, lang=language_name(article.lang, language))
-        parts.append(f"{lead} {open_q}{' '.join(original.split())}{close_q} [{n}]")
-        citations.append(
-            Citation(
-                n=n,
-                source=c.source,
-                title=article.title,
-                lang=article.lang,
-                start=c.start,
-                end=c.end,
-                quote=original,
-                score=round(c.score, 4),
-                date=article.date,
-                outlet=article.outlet,
-            )
-        )
+            who = article_label(language, i)
+        lang = language_name(article.lang, language)
+        if i == 0 and dated is not None:
+            # "on Wednesday" means little without the article's own date: cite where it is written.
+            citations.append(_citation(len(citations) + 1, article, dated, article.date, 0.0))
+            lang = f"{lang}, {article.date} [{len(citations)}]"
+        citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score))
+        lead = frame(language, i).format(source=who, lang=lang)
+        parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
     return "\n\n".join(parts), citations, False
+
+
+def date_evidence(retrieval: Retrieval, chosen: list[Scored]) -> tuple[int, int] | None:
+    """Where the first quote's article states its own date, when its quotes give no year.
+
+    "On Wednesday" or "last month" answer "when" only relative to the
+    article's date; a quote that names the year answers it by itself.
+    """
+    article = retrieval.data.articles[chosen[0].source]
+    if article.date_span is None or not article.date:
+        return None
+    if any(c.source == article.source and _YEAR.search(c.text) for c in chosen):
+        return None
+    return article.date_span
+
+
+def _citation(n: int, article: Article, span: tuple[int, int], quote: str, score: float) -> Citation:
+    """Citation ``n``: ``quote`` is the article's text at ``span``."""
+    return Citation(
+        n=n,
+        source=article.source,
+        title=article.title,
+        lang=article.lang,
+        start=span[0],
+        end=span[1],
+        quote=quote,
+        score=round(score, 4),
+        date=article.date,
+        outlet=article.outlet,
+    )

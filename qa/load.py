@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .clean import content_spans
 from .langid import detect
-from .metadata import date_of, outlet_of, title_of
+from .metadata import date_of, date_span_of, outlet_of, outlet_span_of, title_of
 from .types import Article, Skipped
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ def _read_article(path: Path, name: str, max_bytes: int) -> LoadedArticle | Skip
         outlet=outlet_of(text),
         sha256=digest,
         n_chars=len(text),
+        date_span=date_span_of(text),
+        outlet_span=outlet_span_of(text),
     )
     return LoadedArticle(article, text, spans)
 

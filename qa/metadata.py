@@ -41,17 +41,31 @@ def title_of(text: str, fallback: str) -> str:
 
 def date_of(text: str) -> str | None:
     """An ISO date stated near the top of the article (headers carry the date)."""
+    span = date_span_of(text)
+    return text[span[0] : span[1]] if span else None
+
+
+def date_span_of(text: str) -> tuple[int, int] | None:
+    """Where :func:`date_of`'s date is written (offsets into ``text``)."""
     m = _ISO_DATE.search(text[:500])
-    return m.group(0) if m else None
+    return m.span() if m else None
 
 
 def outlet_of(text: str) -> str | None:
     """The agency or outlet the article credits, if any line names one."""
-    lines = [text[s:e] for s, e in line_spans(text)]
-    scopes = {_HEAD: lines[:3], _TAIL: lines[-3:], _ANY: lines}
+    span = outlet_span_of(text)
+    return text[span[0] : span[1]] if span else None
+
+
+def outlet_span_of(text: str) -> tuple[int, int] | None:
+    """Where the credit line names :func:`outlet_of`'s outlet (offsets into ``text``)."""
+    spans = line_spans(text)
+    scopes = {_HEAD: spans[:3], _TAIL: spans[-3:], _ANY: spans}
     for pattern, scope in _OUTLET_PATTERNS:
-        for line in scopes[scope]:
-            m = pattern.search(line)
+        for s, e in scopes[scope]:
+            m = pattern.search(text[s:e])  # on the line itself: "^" and "$" are its ends
             if m:
-                return m.group(1).strip()
+                name = m.group(1)
+                start = s + m.start(1) + len(name) - len(name.lstrip())
+                return start, start + len(name.strip())
     return None

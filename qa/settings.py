@@ -119,6 +119,7 @@ class Settings:
             "models": list(self.models),
             "chunking": asdict(self.chunking),
             "lexical": 5,
+            "metadata": 3,  # articles record where their date and outlet are written
             "align_layer": self.align_layer,
             "dictionaries": default().available(),
         }

@@ -163,7 +163,7 @@ def load(index_dir: Path) -> IndexData | None:
         dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
         lexical = LexicalIndex.load(gen / "lexical")
         tokens = TokenStates.load(gen, _load_matrix)
-        articles = {a["source"]: Article(**{k: a[k] for k in Article.__dataclass_fields__}) for a in manifest["articles"]}
+        articles = {a["source"]: Article.from_dict(a) for a in manifest["articles"]}
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any damage means "rebuild", with the cause

@@ -24,6 +24,19 @@ class Article:
     outlet: str | None  # news outlet / agency when the text names one
     sha256: str
     n_chars: int
+    # Where the text states ``date`` (a scraper's "date 2024-08-28" header is not
+    # indexed as content, yet it is the evidence a "when" answer can cite).
+    date_span: tuple[int, int] | None = None
+    outlet_span: tuple[int, int] | None = None  # where the text credits ``outlet``: cited for "which agency"
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Article:
+        """An article from its manifest row (JSON: spans come back as lists; older rows lack new fields)."""
+        values = {k: row[k] for k in cls.__dataclass_fields__ if k in row}
+        for name in ("date_span", "outlet_span"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

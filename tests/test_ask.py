@@ -144,3 +144,62 @@ def test_an_article_without_outlet_or_headline_is_named_generically(seed_index) 
     ans = _ask(seed_index, "Warum hat Alijew die Gespräche in Granada abgesagt?")
     assert ans.text.startswith("Laut einem Artikel (Deutsch):")
     assert len(ans.citations) == 1  # further quotes without a reason are not added to a "why" answer
+
+
+def test_a_when_answer_cites_the_articles_own_date_for_a_relative_date(seed_index) -> None:
+    """ "On Wednesday" answers "when" only with the article's date, which a header states ("date 2024-08-28")."""
+    corpus, _ = seed_index
+    ans = _ask(seed_index, "When did Putin call Aliyev?")
+    _assert_contract(ans, corpus)
+    first = ans.citations[0]
+    assert first.quote == "2024-08-28" and first.date == "2024-08-28" and "(English, 2024-08-28 [1])" in ans.text
+    assert any("Wednesday" in c.quote or "a week after" in c.quote for c in ans.citations[1:])
+    # Not for other kinds of question, and not when the quote names its year itself.
+    assert all(c.quote != "2024-08-28" for c in _ask(seed_index, "Why did Putin call Aliyev?").citations)
+    from types import SimpleNamespace
+
+    from qa.compose import date_evidence
+    from qa.retrieve import get_engine
+
+    data = get_engine(*seed_index).refresh()
+    source = next(a.source for a in data.articles.values() if a.date)
+    retrieval = SimpleNamespace(data=data)
+    relative = SimpleNamespace(source=source, text="They met on Wednesday.")
+    assert date_evidence(retrieval, [relative]) == data.articles[source].date_span
+    with_year = SimpleNamespace(source=source, text="The war ended in November 2020.")
+    assert date_evidence(retrieval, [relative, with_year]) is None
+
+
+def test_article_date_span_is_recorded_and_survives_the_manifest(seed_index) -> None:
+    from qa.retrieve import get_engine
+    from qa.types import Article
+
+    corpus, index = seed_index
+    articles = get_engine(corpus, index).refresh().articles
+    dated = [a for a in articles.values() if a.date]
+    assert dated and all(
+        (corpus / a.source).read_text(encoding="utf-8")[a.date_span[0] : a.date_span[1]] == a.date for a in dated
+    )
+    assert all(a.date_span is None for a in articles.values() if not a.date)
+    row = {"id": "x", "source": "a.txt", "title": "t", "lang": "en", "date": None, "outlet": None, "sha256": "", "n_chars": 1}
+    assert Article.from_dict(row).outlet_span is None
+    assert Article.from_dict(row).date_span is None  # a manifest written before the field existed
+    assert Article.from_dict({**row, "date_span": [3, 13]}).date_span == (3, 13)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which news agency reported that Aliyev is ready for peace talks?", "Welche Nachrichtenagentur meldete, Alijew sei zu Friedensgesprächen bereit?"],
+)
+def test_a_which_agency_answer_cites_the_credit_line(seed_index, question: str) -> None:
+    corpus, _ = seed_index
+    ans = _ask(seed_index, question)
+    _assert_contract(ans, corpus)
+    credit = ans.citations[0]
+    assert credit.quote == credit.outlet and f"{credit.outlet} [1]" in ans.text
+    assert len(ans.citations) >= 2 and ans.citations[1].source == credit.source  # and the passage it reported
+
+
+def test_other_questions_do_not_cite_the_credit_line(seed_index) -> None:
+    ans = _ask(seed_index, "Why did Aliyev skip the Granada talks?")
+    assert all(c.quote != c.outlet for c in ans.citations)

@@ -206,3 +206,23 @@ def test_written_file_is_world_readable(corpus: Path) -> None:
     mode = add_file(corpus, "perm.txt", ARTICLE).stat().st_mode & 0o777
     assert mode & 0o444 == 0o444
     assert os.access(corpus / "perm.txt", os.R_OK)
+
+
+@pytest.mark.parametrize(
+    "text,outlet",
+    [
+        ("Headline\n\n(Reuters) – Blinken spoke on Sunday.", "Reuters"),
+        ("Headline\n\nNews Service Trend\n\nAliyev said.", "Trend"),
+        ("Body text here.\n\nMore text.\n\nReferentie: Azertag.az", "Azertag.az"),
+        ("Just a sentence about things.", None),
+    ],
+)
+def test_outlet_span_points_at_the_credit(text: str, outlet: str | None) -> None:
+    from qa.metadata import date_span_of, outlet_of, outlet_span_of
+
+    span = outlet_span_of(text)
+    assert outlet_of(text) == outlet
+    assert (text[span[0] : span[1]] if span else None) == outlet
+    dated = " date 2024-08-28 " + text
+    start, end = date_span_of(dated)
+    assert dated[start:end] == "2024-08-28"
