@@ -21,7 +21,7 @@ from .answertype import DATE, NUMBER, SOURCE, expected_type, has_answer, has_top
 from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .hints import month_keys, month_of
-from .lexical import is_common_word, stem_tokens, term_groups
+from .lexical import NOUN_CAPITALISING, is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, article_label, frame, language_name, quote_marks, topic_message
 from .retrieve import Retrieval, to_passage, zscore
 from .types import Article, Citation, Passage
@@ -207,9 +207,6 @@ def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]
 
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 
-# Languages that capitalise common nouns: there a capital letter is no sign of a name.
-_NOUN_CAPITALISING = {"de", "lb"}
-
 
 def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[str]:
     """Question anchors (names, numbers) that no indexed article mentions.
@@ -224,7 +221,7 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     langs = {a.lang for a in retrieval.data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
-        if language in _NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
+        if language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
             continue
         if word.isupper() and len(word) <= 3:
             continue  # short acronyms are abbreviations of ordinary words, per language (EU / UE / ЕС, МИД)

@@ -77,6 +77,9 @@ def content_words(text: str, lang: str) -> list[str]:
     return [w for w in (x.casefold() for x in words(text)) if len(w) >= 3 and w not in stop and not w.isdigit()]
 
 
+# Languages that capitalise common nouns: there a capital letter is no sign of a name.
+NOUN_CAPITALISING = frozenset({"de", "lb"})
+
 # Languages that write compounds as one word (Grenzkontrollpunkt, grenspost), and
 # the linking elements between their parts (Staats|grenze, Verhandlung|s|runde).
 _COMPOUNDING = {"de", "nl", "sv", "da", "no", "af"}
@@ -176,7 +179,13 @@ def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[st
 
 @lru_cache(maxsize=512)
 def _term_groups(question: str, lang: str, corpus_langs: frozenset[str]) -> tuple[frozenset[str], ...]:
-    names = {w.casefold() for i, w in enumerate(words(question)) if is_salient(w, i)}
+    # German capitalises every noun: there a capital marks a name only when no
+    # dictionary knows the word (else "Bewohnern" never reached "inwoners").
+    names = {
+        w.casefold()
+        for i, w in enumerate(words(question))
+        if is_salient(w, i) and not (lang in NOUN_CAPITALISING and is_common_word(w, lang))
+    }
     question_words = [w for w in dict.fromkeys(content_words(question, lang)) if w not in names]
     own = _stemmer(lang)
     groups = {w: {f"{lang}:{own.stemWord(w) if own else w}"} for w in question_words}

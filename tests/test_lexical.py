@@ -48,6 +48,15 @@ def test_names_are_not_translated() -> None:
 
 
 @needs_dictionaries
+def test_german_nouns_are_words_not_names() -> None:
+    """German capitalises every noun: "Bewohnern" must still reach Dutch "inwoner", while names stay out."""
+    groups = term_groups("Was will Aserbaidschan laut Alijew mit den armenischen Bewohnern erreichen?", "de", {"nl"})
+    tokens = {t for g in groups for t in g}
+    assert "nl:inwoner" in tokens or "nl:bewoner" in tokens
+    assert not any("alij" in t or "aserbaid" in t for t in tokens)
+
+
+@needs_dictionaries
 def test_cross_lingual_lexical_match() -> None:
     texts = ["Die Grenze zwischen beiden Ländern ist noch nicht festgelegt.", "Der Präsident reiste nach Moskau."]
     index = LexicalIndex.fit(texts, ["de", "de"])
