@@ -135,7 +135,7 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
     anchors = retrieval.anchors
     kind = expected_type(retrieval.question, language)
-    groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()})
+    groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()}, data.names())
     total = np.zeros(len(keys))
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
     for v, qvec in enumerate(retrieval.query_vectors):

@@ -16,7 +16,9 @@ other corpus languages: "frontière" asks for "de:grenz" and "en:border".
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -167,26 +169,37 @@ def stem_tokens(text: str, lang: str, split: bool = True) -> list[str]:
     return out
 
 
-def term_groups(question: str, lang: str, corpus_langs: set[str]) -> list[set[str]]:
+def term_groups(
+    question: str, lang: str, corpus_langs: set[str], names: frozenset[str] = frozenset()
+) -> list[set[str]]:
     """One set per question content word: its stem, and its translations' stems in the other corpus languages.
 
     Names are left out (their folded keys match across languages already, and
-    a dictionary only mistranslates them: Aliyev -> "Alija"). Cached: retrieval
-    and the composer both ask for the same question's groups.
+    a dictionary only mistranslates them: Aliyev -> "Alija"). ``names``: folded
+    words the corpus capitalises where nouns are not (see :func:`corpus_names`),
+    which tells "Blinken" the man from "blinken" the verb in a German question.
+    Cached: retrieval and the composer both ask for the same question's groups.
     """
-    return [set(group) for group in _term_groups(question, lang, frozenset(corpus_langs))]
+    return [set(group) for group in _term_groups(question, lang, frozenset(corpus_langs), names)]
 
 
 @lru_cache(maxsize=512)
-def _term_groups(question: str, lang: str, corpus_langs: frozenset[str]) -> tuple[frozenset[str], ...]:
-    # German capitalises every noun: there a capital marks a name only when no
-    # dictionary knows the word (else "Bewohnern" never reached "inwoners").
-    names = {
-        w.casefold()
-        for i, w in enumerate(words(question))
-        if is_salient(w, i) and not (lang in NOUN_CAPITALISING and is_common_word(w, lang))
-    }
-    question_words = [w for w in dict.fromkeys(content_words(question, lang)) if w not in names]
+def _term_groups(
+    question: str, lang: str, corpus_langs: frozenset[str], corpus_names: frozenset[str]
+) -> tuple[frozenset[str], ...]:
+    def is_name(word: str, position: int) -> bool:
+        bare = _ELISION.sub("", word)  # "l'Arménie" is a name
+        if not is_salient(bare, position):
+            return False
+        # German capitalises every noun: there a capital marks a name only when no
+        # dictionary knows the word (else "Bewohnern" never reached "inwoners"), or
+        # when the other articles write it capitalised too ("Blinken", not "blinken").
+        return lang not in NOUN_CAPITALISING or fold(bare) in corpus_names or not is_common_word(bare, lang)
+
+    names = {w.casefold() for i, w in enumerate(words(question)) if is_name(w, i)}
+    question_words = [
+        w for w in dict.fromkeys(content_words(question, lang)) if w not in names and _ELISION.sub("", w) not in names
+    ]
     own = _stemmer(lang)
     groups = {w: {f"{lang}:{own.stemWord(w) if own else w}"} for w in question_words}
     targets = set(corpus_langs) - {lang}
@@ -196,9 +209,10 @@ def _term_groups(question: str, lang: str, corpus_langs: frozenset[str]) -> tupl
         from .dictionary import translations
     except Exception:  # noqa: BLE001 - the dictionaries are optional
         return tuple(frozenset(g) for g in groups.values())
+    forms = {form: w for w in question_words for form in lookup_forms(w)}
     for target in sorted(targets):
-        for word, terms in translations(question_words, lang, {target}).items():
-            group = groups.get(word.casefold())
+        for form, terms in translations(list(forms), lang, {target}).items():
+            group = groups.get(forms[form])
             if group is not None:
                 for term in terms[:_MAX_TRANSLATIONS]:
                     # Whole: the index holds compounds' parts already, and parts
@@ -207,9 +221,38 @@ def _term_groups(question: str, lang: str, corpus_langs: frozenset[str]) -> tupl
     return tuple(frozenset(g) for g in groups.values())
 
 
-def translated_tokens(question: str, lang: str, corpus_langs: set[str]) -> list[str]:
+def corpus_names(texts: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Folded words written capitalised inside sentences of ``(text, lang)`` in languages that do not capitalise nouns."""
+    return frozenset(
+        fold(w)
+        for text, lang in texts
+        if lang not in NOUN_CAPITALISING
+        for i, w in enumerate(words(text))
+        if is_salient(w, i) and w[:1].isupper() and not w.isupper()
+    )
+
+
+_ELISION = re.compile(r"^([^\W\d_]{1,5})['’](?=[^\W\d_]{3,})")  # l'accord, d'automne, sull'accordo, qu'il
+_POSSESSIVE = re.compile(r"['’]s?$")  # Aliyev's, Reuters'
+
+
+def lookup_forms(word: str) -> list[str]:
+    """What a dictionary can look up for one written word.
+
+    Headwords carry no elided article ("l'accord" is "accord"), no
+    possessive ending, and no hyphenated clitics ("affirme-t-il" is
+    "affirme"); a hyphenated compound is looked up part by part.
+    """
+    word = _POSSESSIVE.sub("", _ELISION.sub("", word))
+    parts = [p for p in re.split(r"[-‐]", word) if len(p) >= 3]
+    return parts if len(parts) > 1 or (parts and parts[0] != word) else [word]
+
+
+def translated_tokens(
+    question: str, lang: str, corpus_langs: set[str], names: frozenset[str] = frozenset()
+) -> list[str]:
     """The question's content words as stems in its own language and, via dictionaries, in the others."""
-    tokens = [t for group in term_groups(question, lang, corpus_langs) for t in sorted(group)]
+    tokens = [t for group in term_groups(question, lang, corpus_langs, names) for t in sorted(group)]
     # Stems in a language no article is written in cannot match anything.
     return [t for t in dict.fromkeys(tokens) if t.split(":", 1)[0] in corpus_langs]
 

@@ -171,7 +171,7 @@ class Engine:
             candidates.update(data.lexical.top(lexical, depth, allowed)[1].tolist())
         stems = None
         if self.settings.stem_weight > 0 and data.lexical.stems is not None:
-            tokens = translated_tokens(text, language, corpus_langs)
+            tokens = translated_tokens(text, language, corpus_langs, data.names())
             for rewrite in rewrites:  # already in a corpus language: its own stems
                 tokens.extend(stem_tokens(rewrite, detect(rewrite, fallback=language)))
             stems = data.lexical.stem_scores(tokens)
@@ -205,7 +205,7 @@ class Engine:
         noun = counted_noun(text, language) if self.settings.count_weight > 0 else None
         if noun:
             # "How many days…": passages where a number counts days (in any corpus language).
-            asked = set().union(*term_groups(noun, language, corpus_langs))
+            asked = set().union(*term_groups(noun, language, corpus_langs, data.names()))
             counted = [counts_asked_thing(data.chunks[i].text, str(lang), asked) for i, lang in zip(ids, langs)]
             fused += self.settings.count_weight * np.asarray(counted, dtype=np.float64)
         hints = self.hints(text, language, data)

@@ -59,6 +59,16 @@ class IndexData:
             keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
         return keys
 
+    def names(self) -> frozenset[str]:
+        """Folded words the articles capitalise where nouns are not capitalised (computed once per index)."""
+        found = self.cache.get("names")
+        if found is None:
+            from .lexical import corpus_names
+
+            texts = ((c.text, self.articles[c.source].lang) for c in self.chunks)
+            found = self.cache.setdefault("names", corpus_names(texts))
+        return found
+
     def __post_init__(self) -> None:
         if not self.sentence_rows:
             self.sentence_rows = {

@@ -57,6 +57,37 @@ def test_german_nouns_are_words_not_names() -> None:
 
 
 @needs_dictionaries
+def test_a_name_the_corpus_capitalises_is_not_translated_from_german() -> None:
+    """ "Blinken" is also the German verb "to flash": the English articles' capital says it is a name."""
+    from qa.lexical import corpus_names
+
+    names = corpus_names([("US Secretary of State Antony Blinken spoke to Aliyev.", "en")])
+    assert "blinken" in names and "spoke" not in names
+    question = "Was sagte Blinken über die Grenze?"
+    with_names = {t for g in term_groups(question, "de", {"en"}, names) for t in g}
+    assert not any("flash" in t or "blink" in t for t in with_names) and "en:border" in with_names
+
+
+@needs_dictionaries
+@pytest.mark.parametrize(
+    "word,forms",
+    [("l'accord", ["accord"]), ("sull'accordo", ["accordo"]), ("affirme-t-il", ["affirme"]), ("aliyev's", ["aliyev"]),
+     ("aujourd'hui", ["aujourd'hui"]), ("trend-meldung", ["trend", "meldung"])],
+)
+def test_lookup_forms_drop_elisions_clitics_and_possessives(word: str, forms: list[str]) -> None:
+    from qa.lexical import lookup_forms
+
+    assert lookup_forms(word) == forms
+
+
+@needs_dictionaries
+def test_elided_words_are_translated_and_elided_names_are_not() -> None:
+    tokens = {t for g in term_groups("Qu'a dit l'Arménie sur l'accord ?", "fr", {"en"}) for t in g}
+    assert "en:agreement" in tokens or "en:accord" in tokens
+    assert not any(t.startswith("en:armenia") for t in tokens)  # "l'Arménie" is a name: the name keys match it
+
+
+@needs_dictionaries
 def test_cross_lingual_lexical_match() -> None:
     texts = ["Die Grenze zwischen beiden Ländern ist noch nicht festgelegt.", "Der Präsident reiste nach Moskau."]
     index = LexicalIndex.fit(texts, ["de", "de"])
