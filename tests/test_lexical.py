@@ -88,6 +88,12 @@ def test_elided_words_are_translated_and_elided_names_are_not() -> None:
 
 
 @needs_dictionaries
+def test_a_compound_no_dictionary_lists_is_translated_through_its_parts() -> None:
+    tokens = {t for g in term_groups("Wie leidde het vredesproces?", "nl", {"de", "en"}) for t in g}
+    assert "de:fried" in tokens and "en:peac" in tokens
+
+
+@needs_dictionaries
 def test_cross_lingual_lexical_match() -> None:
     texts = ["Die Grenze zwischen beiden Ländern ist noch nicht festgelegt.", "Der Präsident reiste nach Moskau."]
     index = LexicalIndex.fit(texts, ["de", "de"])
