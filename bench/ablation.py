@@ -27,15 +27,15 @@ from qa.settings import REPO_ROOT, Settings  # noqa: E402
 ROWS = [
     ("e5 only (z per article language)", 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("USE only", 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    ("e5 + USE", 1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    ("e5 + USE + name keys (fold, trigrams, place bridges)", 1.0, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0),
-    ("e5 + USE + content stems (dictionaries, compounds)", 1.0, 0.5, 0.0, 0.3, 0.0, 0.0, 0.0, 0.0),
-    ("e5 + USE + word alignment (e5 layer-6 tokens)", 1.0, 0.5, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0),
-    ("all but word alignment", 1.0, 0.5, 0.2, 0.3, 0.0, 1.0, 0.25, 0.5),
-    ("all but outlet/month hints", 1.0, 0.5, 0.2, 0.3, 1.0, 0.0, 0.25, 0.5),
-    ("all but anchor coverage", 1.0, 0.5, 0.2, 0.3, 1.0, 1.0, 0.0, 0.5),
+    ("e5 + USE", 1.0, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ("e5 + USE + name keys (fold, trigrams, place bridges)", 1.0, 0.4, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ("e5 + USE + content stems (dictionaries, compounds)", 1.0, 0.4, 0.0, 0.3, 0.0, 0.0, 0.0, 0.0),
+    ("e5 + USE + word alignment (e5 layer-6 tokens)", 1.0, 0.4, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0),
+    ("all but word alignment", 1.0, 0.4, 0.2, 0.3, 0.0, 1.0, 0.25, 0.5),
+    ("all but outlet/month hints", 1.0, 0.4, 0.2, 0.3, 1.0, 0.0, 0.25, 0.5),
+    ("all but anchor coverage", 1.0, 0.4, 0.2, 0.3, 1.0, 1.0, 0.0, 0.5),
     ('all but "how many X" counting', 1.0, 0.5, 0.2, 0.3, 1.0, 1.0, 0.25, 0.0),
-    ("all (default)", 1.0, 0.5, 0.2, 0.3, 1.0, 1.0, 0.25, 0.5),
+    ("all (default)", 1.0, 0.4, 0.2, 0.3, 1.0, 1.0, 0.25, 0.5),
 ]
 
 
