@@ -208,6 +208,13 @@ def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 
 
+# Languages that attach case endings to names as suffixes ("Bakıda" = in Baku,
+# "Ermənistanın" = Armenia's, "Bakussa"): a name is looked for without them too.
+_SUFFIXING = frozenset({"tr", "az", "fi", "hu", "et", "kk", "uz", "ky", "tk", "tt", "ba", "eu"})
+_MAX_SUFFIX = 4  # letters stripped at most ("-dakı", "-ssa", "-nın")
+_MIN_STEM = 4
+
+
 def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[str]:
     """Question anchors (names, numbers) that no indexed article mentions.
 
@@ -216,39 +223,61 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     Spelling variants match (fold + trigram overlap), and a place matches when
     its country, in a corpus language, is mentioned (the bridges).
     """
-    vocab = corpus_keys(retrieval.data)
-    mostly_unspaced = len(vocab["unspaced"]) * 3 >= max(1, len(retrieval.data.chunks))
-    langs = {a.lang for a in retrieval.data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
         if language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
             continue
         if word.isupper() and len(word) <= 3:
             continue  # short acronyms are abbreviations of ordinary words, per language (EU / UE / ЕС, МИД)
-        parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
-        if any(key in vocab["all"] or _fuzzy_in(key, vocab, settings.fuzzy) for key in parts):
+        if _mentioned(word, retrieval, settings, language):
             continue
-        month = month_of(word, {language})
-        if month is not None and (
-            month_keys(month, tuple(sorted(langs))) & vocab["all"]
-            or any(str(a.date or "")[5:7] == f"{month:02d}" for a in retrieval.data.articles.values())
-        ):
-            continue  # a month the articles name in their language ("July" ~ "juli") or are dated in
-        if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
-            continue  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
-        bridges = expansions([word], langs)
-        if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
-            continue  # a place whose country the corpus names (Granada -> Spanien)
-        if vocab["unspaced"] and (bridges or mostly_unspaced):
-            # "Tokyo" may be written 東京 there: a known place, or any name in a
-            # corpus mostly in such scripts, is unknown rather than absent.
-            continue
-        if places([word]) & corpus_countries(retrieval.data):
-            continue  # a country named through one of its cities ("Paris (AFP) –" for France)
-        if not bridges and not word.isdigit() and is_common_word(word, language):
-            continue  # a capitalised ordinary word ("State Department"), not a name
+        if language in _SUFFIXING and word.isalpha():
+            # Without its case ending, the stem must be a word of the corpus or a
+            # known place, exactly: a short stem matches too much fuzzily.
+            stems = [word[:n] for n in range(len(word) - 1, max(_MIN_STEM, len(word) - _MAX_SUFFIX) - 1, -1)]
+            if any(_mentioned(stem, retrieval, settings, language, exact=True) for stem in stems):
+                continue
         missing.append(word)
     return missing
+
+
+def _mentioned(
+    word: str, retrieval: Retrieval, settings: ComposerSettings, language: str, exact: bool = False
+) -> bool:
+    """Whether the corpus names ``word``: as written, spelt otherwise, or through its place's country.
+
+    ``exact``: only the word's own key or a place it names count (no fuzzy
+    spelling, no "ordinary word" excuse).
+    """
+    vocab = corpus_keys(retrieval.data)
+    langs = {a.lang for a in retrieval.data.articles.values()}
+    parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
+    if any(key in vocab["all"] or (not exact and _fuzzy_in(key, vocab, settings.fuzzy)) for key in parts):
+        return True
+    if exact:
+        return any(fold(w) in vocab["all"] for name in expansions([word], langs) for w in words(name)) or bool(
+            places([word]) & corpus_countries(retrieval.data)
+        )
+    month = month_of(word, {language})
+    if month is not None and (
+        month_keys(month, tuple(sorted(langs))) & vocab["all"]
+        or any(str(a.date or "")[5:7] == f"{month:02d}" for a in retrieval.data.articles.values())
+    ):
+        return True  # a month the articles name in their language ("July" ~ "juli") or are dated in
+    if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
+        return True  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
+    bridges = expansions([word], langs)
+    if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
+        return True  # a place whose country the corpus names (Granada -> Spanien)
+    mostly_unspaced = len(vocab["unspaced"]) * 3 >= max(1, len(retrieval.data.chunks))
+    if vocab["unspaced"] and (bridges or mostly_unspaced):
+        # "Tokyo" may be written 東京 there: a known place, or any name in a
+        # corpus mostly in such scripts, is unknown rather than absent.
+        return True
+    if places([word]) & corpus_countries(retrieval.data):
+        return True  # a country named through one of its cities ("Paris (AFP) –" for France)
+    # A capitalised ordinary word ("State Department"), not a name.
+    return not bridges and not word.isdigit() and is_common_word(word, language)
 
 
 def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:

@@ -203,3 +203,19 @@ def test_a_which_agency_answer_cites_the_credit_line(seed_index, question: str) 
 def test_other_questions_do_not_cite_the_credit_line(seed_index) -> None:
     ans = _ask(seed_index, "Why did Aliyev skip the Granada talks?")
     assert all(c.quote != c.outlet for c in ans.citations)
+
+
+@pytest.mark.parametrize(
+    "question,missing",
+    [
+        ("Bakıda Putin nə dedi?", []),  # "in Baku": the corpus names Baku
+        ("Əliyev Ermənistanın təklifləri barədə nə dedi?", []),  # "Armenia's"
+        ("Bakıda Erdoğanın nə dediyini bilirsinizmi?", ["Erdoğanın"]),  # a name no article has, with or without "-ın"
+    ],
+)
+def test_case_endings_of_names_in_suffixing_languages(seed_index, question: str, missing: list[str]) -> None:
+    from qa.compose import ComposerSettings, missing_anchors
+    from qa.retrieve import get_engine
+
+    retrieval = get_engine(*seed_index).retrieve(question, language="az")
+    assert missing_anchors(retrieval, ComposerSettings(), "az") == missing
