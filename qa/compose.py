@@ -264,6 +264,8 @@ def _mentioned(
         or any(str(a.date or "")[5:7] == f"{month:02d}" for a in retrieval.data.articles.values())
     ):
         return True  # a month the articles name in their language ("July" ~ "juli") or are dated in
+    if _in_a_date(word, retrieval.data):
+        return True  # "2024", "28" or "2024-08-28" in an article's own date (its header, not its text)
     if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
         return True  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
     bridges = expansions([word], langs)
@@ -278,6 +280,15 @@ def _mentioned(
         return True  # a country named through one of its cities ("Paris (AFP) –" for France)
     # A capitalised ordinary word ("State Department"), not a name.
     return not bridges and not word.isdigit() and is_common_word(word, language)
+
+
+def _in_a_date(word: str, data: store.IndexData) -> bool:
+    """Whether ``word`` is an article's date or its year or day ("2024-08-28", "2024", "28")."""
+    for article in data.articles.values():
+        date = str(article.date or "")
+        if date and (word == date or word in date.split("-") and (len(word) == 4 or word == date[8:10])):
+            return True
+    return False
 
 
 def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
@@ -311,8 +322,8 @@ def corpus_countries(data: store.IndexData) -> set[str]:
 
 
 def _fuzzy_in(key: str, vocab: dict[str, set[str]], threshold: float) -> bool:
-    """Whether a spelling variant of ``key`` is in the corpus (Poetin ~ Putin)."""
-    if len(key) < 4:
+    """Whether a spelling variant of ``key`` is in the corpus (Poetin ~ Putin); numbers have no variants (2025 is not 2024)."""
+    if len(key) < 4 or any(ch.isdigit() for ch in key):
         return False
     for word in vocab.get("^" + key[:1], ()):
         short, long_ = sorted((word, key), key=len)
@@ -358,7 +369,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
         # "Why?" with nothing before it: any passage would be a guess.
         return topic_message(language), [], True
     candidates = candidate_sentences(retrieval, settings, language)
-    if not candidates or candidates[0].similarity < settings.min_similarity:
+    if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
         return abstain_message(language), [], True
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
         return abstain_message(language), [], True
@@ -407,6 +418,16 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
         lead = frame(language, i).format(source=who, lang=lang)
         parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
     return "\n\n".join(parts), citations, False
+
+
+def dated_as_asked(retrieval: Retrieval, best: Scored) -> bool:
+    """Whether a question that names only a date is answered from an article of that date.
+
+    "Was geschah am 28. August 2024?" reads like no sentence (similarity stays
+    low), yet the article dated that day is what it asks for.
+    """
+    hints = retrieval.hints
+    return hints.strength > 1 and hints.boost(retrieval.data.articles[best.source]) > 0
 
 
 def date_evidence(retrieval: Retrieval, chosen: list[Scored]) -> tuple[int, int] | None:

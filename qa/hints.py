@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .fold import words
+from .fold import salient_words, words
 from .types import Article
 
 _ISO = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?\b")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _JOINERS = re.compile(r"['’-]")
+SOLE_DATE_STRENGTH = 5.0
 _MAX_GAP = 2  # words between a month's name and its year ("August 28, 2024", "28. August 2024")
 
 
@@ -29,6 +30,10 @@ class Hints:
 
     sources: frozenset[str] = frozenset()  # file names of articles whose outlet the question names
     months: frozenset[str] = frozenset()  # "YYYY-MM" the question names
+    # How much an article it points at is favoured: more when a date is all the
+    # question names ("What happened on 2024-08-28?"), since then the articles
+    # of that month are the answer, not passages that merely read like news.
+    strength: float = 1.0
 
     def __bool__(self) -> bool:
         return bool(self.sources or self.months)
@@ -36,7 +41,7 @@ class Hints:
     def boost(self, article: Article) -> float:
         """1 for an article the question points at by outlet or by its month, 0 otherwise."""
         by_month = bool(article.date) and str(article.date)[:7] in self.months
-        return 1.0 if article.source in self.sources or by_month else 0.0
+        return self.strength if article.source in self.sources or by_month else 0.0
 
 
 def outlet_keys(outlet: str) -> set[str]:
@@ -157,4 +162,14 @@ def question_hints(question: str, lang: str, outlets: dict[str, frozenset[str]])
     parts = [p.casefold() for w in words(question) for p in _JOINERS.split(w)]
     text = f" {' '.join(parts)} "
     sources = frozenset(s for key, found in outlets.items() if f" {key} " in text for s in found)
-    return Hints(sources=sources, months=frozenset(question_months(question, lang)))
+    months = frozenset(question_months(question, lang))
+    sole_date = bool(months) and not sources and only_dates(salient_words(question), lang)
+    return Hints(sources=sources, months=months, strength=SOLE_DATE_STRENGTH if sole_date else 1.0)
+
+
+def only_dates(anchors: Iterable[str], lang: str) -> bool:
+    """Whether a question's anchors are all parts of dates ("28", "August", "2024", "2024-08-28")."""
+    return all(
+        _YEAR.match(w) or _ISO.fullmatch(w) or (w.isdigit() and 1 <= int(w) <= 31) or month_of(w, {lang}) is not None
+        for w in anchors
+    )

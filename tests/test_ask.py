@@ -219,3 +219,17 @@ def test_case_endings_of_names_in_suffixing_languages(seed_index, question: str,
 
     retrieval = get_engine(*seed_index).retrieve(question, language="az")
     assert missing_anchors(retrieval, ComposerSettings(), "az") == missing
+
+
+@pytest.mark.parametrize("question", ["What happened on 2024-08-28?", "Was geschah am 28. August 2024?"])
+def test_a_question_about_a_date_is_answered_from_the_article_of_that_date(seed_index, question: str) -> None:
+    corpus, _ = seed_index
+    ans = _ask(seed_index, question)
+    _assert_contract(ans, corpus)
+    assert not ans.abstained and ans.focus == ["2024-08"]
+    assert ans.citations[0].date == "2024-08-28"
+
+
+def test_a_year_no_article_has_is_missing_not_a_spelling_variant(seed_index) -> None:
+    """2025 is not a misspelt 2024: a question about August 2025 is not answered from August 2024."""
+    assert _ask(seed_index, "What happened in August 2025?").abstained

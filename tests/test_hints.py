@@ -38,7 +38,7 @@ def test_outlet_keys_and_matching() -> None:
     assert question_hints("Was steht in der Reuters-Meldung?", "de", outlets).sources == {"a.txt"}
     assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", outlets).sources == {"a.txt", "b.txt"}
     assert not question_hints("Who reported it first?", "en", outlets)  # "reported" is not "Reuters"
-    hints = question_hints("What happened in August 2024?", "en", outlets)
+    hints = question_hints("What did Putin say in August 2024?", "en", outlets)
     assert [hints.boost(a) for a in articles] == [0.0, 0.0, 1.0]
     assert Hints().boost(articles[0]) == 0.0
 
@@ -80,3 +80,14 @@ def test_a_month_is_an_anchor_in_every_corpus_language_and_never_a_place() -> No
     assert expansions(["August", "June"], {"de", "en", "nl"}) == []
     anchors = question_anchors("Which checkpoint came up in the July call?", {"en", "nl"}, "en")
     assert fold("juli") in anchors[0] and len(anchors) == 1
+
+
+def test_a_question_that_names_only_a_date_leans_on_it_harder() -> None:
+    from qa.hints import SOLE_DATE_STRENGTH, only_dates
+
+    assert only_dates(["28", "August", "2024"], "de") and only_dates(["2024-08-28"], "en")
+    assert not only_dates(["Putin", "August", "2024"], "en")
+    assert question_hints("What happened on 2024-08-28?", "en", {}).strength == SOLE_DATE_STRENGTH
+    assert question_hints("What did Putin say in August 2024?", "en", {}).strength == 1.0
+    dated = _article("a.txt", date="2024-08-28")
+    assert question_hints("Was geschah am 28. August 2024?", "de", {}).boost(dated) == SOLE_DATE_STRENGTH
