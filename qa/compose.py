@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from . import store
-from .answertype import DATE, NUMBER, SOURCE, expected_type, has_answer, has_topic
+from .answertype import DATE, NUMBER, REASON, SOURCE, expected_type, has_answer, has_topic
 from .expand import city_country, expansions, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .hints import month_keys, month_of
@@ -53,6 +53,10 @@ class ComposerSettings:
     # "How many…" / "When…" with no number / date among the best sentences: the
     # articles do not say. Names and places are too common to tell anything.
     required_types: tuple[str, ...] = (NUMBER, DATE)
+    # Kinds whose typed sentence is preferred when close, without abstaining when none
+    # is: a "why" answer gives a reason ("citing…", "because…"), a "which agency" one
+    # comes from an article that credits one.
+    preferred_types: tuple[str, ...] = (REASON, SOURCE)
     type_margin: float = 1.0  # a sentence with the asked-for kind of span may score this much below the best
     type_margin_same_article: float = 2.5  # ... or this much, in the best sentence's own article
     typed_extras: bool = True  # further quotes must have the asked-for kind of answer too (see select())
@@ -374,7 +378,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
         return abstain_message(language), [], True
     kind = expected_type(retrieval.question, language)
-    if (kind in settings.required_types or kind == SOURCE) and not candidates[0].typed:
+    if (kind in settings.required_types or kind in settings.preferred_types) and not candidates[0].typed:
         # The best match has no number/date: a nearly as good one that has it
         # answers ("The new line cost 60 million euros" under "Tallinn opened a
         # tram line"); if none comes close, the articles do not say.

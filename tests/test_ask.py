@@ -233,3 +233,13 @@ def test_a_question_about_a_date_is_answered_from_the_article_of_that_date(seed_
 def test_a_year_no_article_has_is_missing_not_a_spelling_variant(seed_index) -> None:
     """2025 is not a misspelt 2024: a question about August 2025 is not answered from August 2024."""
     assert _ask(seed_index, "What happened in August 2025?").abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Why did Aliyev refuse to attend the Granada meeting?", "¿Por qué Aliyev no fue a Granada?", "Waarom ging Alijev niet naar Granada?"],
+)
+def test_a_why_answer_prefers_a_close_sentence_that_gives_a_reason(seed_index, question: str) -> None:
+    """The Almaty sentence names Aliyev and a meeting too; the Spanien one says why ("verwies auf…")."""
+    ans = _ask(seed_index, question)
+    assert "in Spanien teilzunehmen" in ans.citations[0].quote
