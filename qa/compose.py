@@ -424,6 +424,7 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             lang = f"{lang}, {article.date} [{len(citations)}]"
         citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score))
         lead = frame(language, i).format(source=who, lang=lang)
+        lead = lead[:1].upper() + lead[1:]  # frames that open with the source: "Egy cikk (német) szerint:"
         parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
     return "\n\n".join(parts), citations, False
 

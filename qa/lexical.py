@@ -238,6 +238,7 @@ def corpus_names(texts: Iterable[tuple[str, str]]) -> frozenset[str]:
     )
 
 
+_JOINED = re.compile(r"[-‐–]")
 _ELISION = re.compile(r"^([^\W\d_]{1,5})['’](?=[^\W\d_]{3,})")  # l'accord, d'automne, sull'accordo, qu'il
 _POSSESSIVE = re.compile(r"['’]s?$")  # Aliyev's, Reuters'
 
@@ -271,6 +272,11 @@ def doc_tokens(text: str) -> list[str]:
             continue
         tokens.append("w:" + key)
         tokens.extend(trigrams(key))
+        # "Aghdam-Khankendi road", "Nagorno-Karabakh": each name is a word too,
+        # or a question about "Aghdam" finds no mention of it.
+        parts = [fold(p) for p in _JOINED.split(w)]
+        if len(parts) > 1:
+            tokens.extend("w:" + p for p in parts if len(p) >= 3)
     return tokens
 
 

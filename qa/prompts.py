@@ -28,6 +28,15 @@ FRAMES = {
     "zh": ("据{source}（{lang}）：", "此外，{source}（{lang}）："),
     "ko": ("{source}({lang})에 따르면:", "또한 {source}({lang}):"),
     "ar": ("وفقًا لـ{source} ({lang}):", "وأيضًا، {source} ({lang}):"),
+    "sv": ("Enligt {source} ({lang}):", "Dessutom {source} ({lang}):"),
+    "da": ("Ifølge {source} ({lang}):", "Desuden {source} ({lang}):"),
+    "no": ("Ifølge {source} ({lang}):", "Dessuten {source} ({lang}):"),
+    "ro": ("Potrivit {source} ({lang}):", "De asemenea, {source} ({lang}):"),
+    "hu": ("{source} ({lang}) szerint:", "Továbbá {source} ({lang}):"),
+    "fi": ("{source} ({lang}) mukaan:", "Lisäksi {source} ({lang}):"),
+    "sk": ("Podľa {source} ({lang}):", "Ďalej {source} ({lang}):"),
+    "bg": ("Според {source} ({lang}):", "Освен това {source} ({lang}):"),
+    "el": ("Σύμφωνα με {source} ({lang}):", "Επίσης, {source} ({lang}):"),
 }
 # An article with neither outlet nor headline (its first line is already a
 # sentence): named generically, in the case each frame needs (first, further).
@@ -49,10 +58,20 @@ ARTICLE = {
     "zh": ("一篇文章", "一篇文章"),
     "ko": ("한 기사", "한 기사"),
     "ar": ("مقال", "مقال"),
+    "sv": ("en artikel", "en artikel"),
+    "da": ("en artikel", "en artikel"),
+    "no": ("en artikkel", "en artikkel"),
+    "ro": ("unui articol", "un articol"),
+    "hu": ("egy cikk", "egy cikk"),
+    "fi": ("erään artikkelin", "eräs artikkeli"),
+    "sk": ("článku", "článok"),
+    "bg": ("статия", "статия"),
+    "el": ("ένα άρθρο", "ένα άρθρο"),
 }
 QUOTES = {
     "de": ("„", "“"), "fr": ("« ", " »"), "ru": ("«", "»"), "uk": ("«", "»"), "pl": ("„", "”"),
-    "cs": ("„", "“"), "nl": ("‘", "’"), "ja": ("「", "」"), "ar": ("«", "»"),
+    "cs": ("„", "“"), "nl": ("‘", "’"), "ja": ("「", "」"), "ar": ("«", "»"), "sk": ("„", "“"),
+    "ro": ("„", "”"), "hu": ("„", "”"), "bg": ("„", "“"), "el": ("«", "»"), "sv": ("”", "”"), "fi": ("”", "”"),
 }  # fmt: skip
 ABSTAIN = {
     "en": "The articles do not say. The closest passages are shown as related, but they do not answer the question.",
@@ -72,6 +91,15 @@ ABSTAIN = {
     "zh": "文章中没有提到这一点。下面列出最相关的段落，但它们并不能回答这个问题。",
     "ko": "기사에는 그에 대한 내용이 없습니다. 가장 가까운 구절을 관련 자료로 표시하지만 질문에 대한 답은 아닙니다.",
     "ar": "لا تذكر المقالات ذلك. تُعرض أقرب المقاطع على أنها ذات صلة، لكنها لا تجيب عن السؤال.",
+    "sv": "Artiklarna säger inget om det. De närmaste avsnitten visas som relaterade, men de besvarar inte frågan.",
+    "da": "Artiklerne siger intet om det. De nærmeste passager vises som relaterede, men de besvarer ikke spørgsmålet.",
+    "no": "Artiklene sier ingenting om det. De nærmeste avsnittene vises som relaterte, men de besvarer ikke spørsmålet.",
+    "ro": "Articolele nu spun acest lucru. Pasajele cele mai apropiate sunt afișate ca fiind înrudite, dar nu răspund la întrebare.",
+    "hu": "A cikkek ezt nem mondják. A legközelebbi részletek kapcsolódóként jelennek meg, de nem válaszolnak a kérdésre.",
+    "fi": "Artikkelit eivät kerro tätä. Lähimmät kohdat näytetään liittyvinä, mutta ne eivät vastaa kysymykseen.",
+    "sk": "Články to neuvádzajú. Najbližšie pasáže sú zobrazené ako súvisiace, ale na otázku neodpovedajú.",
+    "bg": "Статиите не казват това. Най-близките пасажи са показани като свързани, но не отговарят на въпроса.",
+    "el": "Τα άρθρα δεν το αναφέρουν. Τα πιο κοντινά αποσπάσματα εμφανίζονται ως σχετικά, αλλά δεν απαντούν στην ερώτηση.",
 }
 
 # A question with nothing to search for ("Why?" as the first turn).
@@ -87,6 +115,21 @@ ASK_TOPIC = {
     "ru": "О чём именно? Укажите человека, место или событие, о котором вопрос.",
     "tr": "Ne hakkında? Lütfen sorunun ilgili olduğu kişiyi, yeri veya olayı belirtin.",
     "uk": "Про що саме? Вкажіть людину, місце чи подію, про які питання.",
+    "cs": "O čem? Uveďte prosím osobu, místo nebo událost, na kterou se ptáte.",
+    "az": "Nə haqqında? Zəhmət olmasa sualın aid olduğu şəxsi, yeri və ya hadisəni göstərin.",
+    "ja": "何についてですか？質問の対象となる人物、場所、出来事を挙げてください。",
+    "zh": "关于什么？请说明问题涉及的人物、地点或事件。",
+    "ko": "무엇에 관한 질문인가요? 질문의 대상이 되는 인물, 장소 또는 사건을 알려 주세요.",
+    "ar": "عن ماذا؟ يرجى ذكر الشخص أو المكان أو الحدث الذي يتعلق به السؤال.",
+    "sv": "Om vad? Ange personen, platsen eller händelsen som frågan gäller.",
+    "da": "Om hvad? Angiv den person, det sted eller den begivenhed, spørgsmålet handler om.",
+    "no": "Om hva? Oppgi personen, stedet eller hendelsen spørsmålet gjelder.",
+    "ro": "Despre ce? Vă rugăm să numiți persoana, locul sau evenimentul la care se referă întrebarea.",
+    "hu": "Miről? Kérjük, nevezze meg a személyt, a helyet vagy az eseményt, amelyre a kérdés vonatkozik.",
+    "fi": "Mistä? Nimeä henkilö, paikka tai tapahtuma, jota kysymys koskee.",
+    "sk": "O čom? Uveďte, prosím, osobu, miesto alebo udalosť, na ktorú sa pýtate.",
+    "bg": "За какво? Моля, посочете лицето, мястото или събитието, за което е въпросът.",
+    "el": "Για ποιο θέμα; Αναφέρετε το πρόσωπο, τον τόπο ή το γεγονός στο οποίο αναφέρεται η ερώτηση.",
 }
 
 LLM_SYSTEM = """You answer questions about news articles using ONLY the numbered passages provided.
@@ -144,7 +187,11 @@ def language_name(code: str, in_language: str) -> str:
 
 def _in(table: dict[str, Any], lang: str) -> Any:
     """``lang``'s entry of a phrase table, English where the table has none."""
+    lang = _SAME.get(lang, lang)
     return table.get(lang, table["en"])
+
+
+_SAME = {"nb": "no", "nn": "no"}  # Norwegian Bokmål and Nynorsk share the Norwegian phrases
 
 
 def frame(lang: str, index: int) -> str:

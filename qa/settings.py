@@ -120,7 +120,7 @@ class Settings:
             "model": self.model,
             "models": list(self.models),
             "chunking": asdict(self.chunking),
-            "lexical": 5,
+            "lexical": 6,
             "metadata": 3,  # articles record where their date and outlet are written
             "align_layer": self.align_layer,
             "dictionaries": default().available(),

@@ -243,3 +243,16 @@ def test_a_why_answer_prefers_a_close_sentence_that_gives_a_reason(seed_index, q
     """The Almaty sentence names Aliyev and a meeting too; the Spanien one says why ("verwies auf…")."""
     ans = _ask(seed_index, question)
     assert "in Spanien teilzunehmen" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question,opening",
+    [
+        ("Varför vägrade Alijev att delta i samtalen i Granada?", "Enligt "),
+        ("De ce a refuzat Aliev să participe la discuțiile de la Granada?", "Potrivit "),
+        ("Miért nem vett részt Aliyev a granadai tárgyalásokon?", "Egy cikk"),
+    ],
+)
+def test_answers_are_framed_in_more_languages(seed_index, question: str, opening: str) -> None:
+    ans = _ask(seed_index, question)
+    assert not ans.abstained and ans.text.startswith(opening)

@@ -118,3 +118,12 @@ def test_fold_keeps_numbers_whole() -> None:
 
     assert fold("300") == "300" and fold("1.000") == fold("1,000") == "1000"
     assert fold("44-day") == "44dai" and fold("Paschinjan") == fold("Pashinyan")
+
+
+def test_each_name_of_a_hyphenated_pair_is_indexed() -> None:
+    """ "the Aghdam-Khankendi road": a question about Aghdam must find it by name."""
+    from qa.fold import fold
+    from qa.lexical import doc_tokens
+
+    tokens = doc_tokens("Baku proposed the Aghdam-Khankendi road.")
+    assert "w:" + fold("Aghdam") in tokens and "w:" + fold("Khankendi") in tokens
