@@ -147,8 +147,10 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
     total = np.zeros(len(keys))
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
     for v, qvec in enumerate(retrieval.query_vectors):
-        sims = raw if v == 0 else data.sentence_vectors[v][rows] @ qvec
-        total += (1.0 if v == 0 else settings.second_view) * zscore(sims, langs if v == 0 else None)
+        weight = 1.0 if v == 0 else settings.second_view
+        if weight:
+            sims = raw if v == 0 else data.sentence_vectors[v][rows] @ qvec
+            total += weight * zscore(sims, langs if v == 0 else None)
     if retrieval.alignment:
         aligned = np.asarray([retrieval.alignment.get(int(r), np.nan) for r in rows])
         if not np.isnan(aligned).any():
