@@ -39,7 +39,7 @@ class Hints:
         return bool(self.sources or self.months)
 
     def boost(self, article: Article) -> float:
-        """1 for an article the question points at by outlet or by its month, 0 otherwise."""
+        """``strength`` for an article the question points at by outlet or by its month, 0 otherwise."""
         by_month = bool(article.date) and str(article.date)[:7] in self.months
         return self.strength if article.source in self.sources or by_month else 0.0
 
