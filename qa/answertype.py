@@ -26,7 +26,7 @@ SOURCE = "source"  # which outlet or agency reported it: answered from the artic
 # date before "which" could read as anything else.
 _PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
-        (SOURCE, r"\b(?:which|what) (?:source|outlet|agency|news agency|newspaper|media|website)\b|\bwho reported\b"),
+        (SOURCE, r"\b(?:which|what) (?:source|outlet|agency|news agency|newspaper|media|website|wire service)\b[^?]{0,60}\b(?:reported|published|quoted|cited|credited|carried)\b|\baccording to (?:which|what|whom)\b|\bwho (?:first )?reported (?:it|this|that|the news)\b"),
         (REASON, r"^why\b|\bfor what reason\b|\bwhat (?:was|is) the reason\b"),
         (DATE, r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|weekday)\b|\bsince when\b"),
         (NUMBER, r"\bhow (?:many|much|long|far|old|big|large)\b|\bwhat (?:number|percentage|share)\b"),
@@ -34,7 +34,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^(?:who|whom)\b|\bwho\b"),
     ],
     "de": [
-        (SOURCE, r"\bwelche[mnrs]? (?:quelle|agentur|nachrichtenagentur|zeitung|medium|medien|website)\b|\bwer (?:berichtete|meldete)\b"),
+        (SOURCE, r"\bwelche[mnrs]? (?:quelle|agentur|nachrichtenagentur|zeitung|medium|medien|website)\b[^?]{0,60}\b(?:berichtet|meldet|zitiert|veröffentlicht|genannt|angegeben)|\blaut welche[mnrs]?\b|\bwer (?:berichtete|meldete)\b"),
         (REASON, r"\b(?:warum|weshalb|wieso|weswegen)\b|\baus welchem grund\b"),
         (DATE, r"\bwann\b|\bwelche[mnrs]? (?:tag|datum|jahr|monat|wochentag)\b"),
         (NUMBER, r"\bwie ?(?:viele?|lange|weit|alt|hoch|gro(?:ß|ss))\b"),
@@ -42,7 +42,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bwer\b|\bwen\b|\bwem\b"),
     ],
     "nl": [
-        (SOURCE, r"\bwelke? (?:bron|persbureau|nieuwsbron|krant|medium|media|website)\b|\bwie (?:meldde|berichtte)\b"),
+        (SOURCE, r"\bwelke? (?:bron|persbureau|nieuwsbron|krant|medium|media|website)\b[^?]{0,60}\b(?:meld|bericht|citeer|publiceer|genoemd|vermeld)|\bvolgens welke?\b|\bwie (?:meldde|berichtte)\b"),
         (REASON, r"\bwaarom\b|\bom welke reden\b"),
         (DATE, r"\bwanneer\b|\bwelke? (?:dag|datum|jaar|maand)\b|\bsinds wanneer\b"),
         (NUMBER, r"\bhoeveel\b|\bhoe (?:lang|ver|oud|groot)\b"),
@@ -50,7 +50,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^wie\b|\bwie (?:is|was|heeft|had|zijn|waren)\b"),
     ],
     "fr": [
-        (SOURCE, r"\bquel(?:le)?s? (?:source|agence|journal|média|site web)\b|\bqui a rapporté\b"),
+        (SOURCE, r"\bquel(?:le)?s? (?:source|agence|journal|média|site web)\b[^?]{0,60}\b(?:rapport|cit|publi|relay)|\bselon quel(?:le)?s?\b|\bqui a rapporté\b"),
         (REASON, r"\bpourquoi\b|\bpour quelle raison\b"),
         (DATE, r"\bquand\b|\bquel(?:le)?s? (?:jour|date|année|mois)\b"),
         (NUMBER, r"\bcombien\b"),
@@ -58,7 +58,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"^qui\b|\bqui (?:a|est|sont|était|étaient|va)\b"),
     ],
     "es": [
-        (SOURCE, r"\bqu[eé] (?:fuente|agencia|peri[oó]dico|medio)\b|\bqui[eé]n inform[oó]\b"),
+        (SOURCE, r"\bqu[eé] (?:fuente|agencia|peri[oó]dico|medio)\b[^?]{0,60}\b(?:inform|cit|public|difund|report)|\bseg[uú]n qu[eé]\b|\bqui[eé]n inform[oó]\b"),
         (REASON, r"\bpor qu[eé]\b|\bpor qu[eé] raz[oó]n\b"),
         (DATE, r"\bcu[aá]ndo\b|\bqu[eé] (?:d[ií]a|fecha|año|mes)\b"),
         (NUMBER, r"\bcu[aá]nt[oa]s?\b"),
@@ -66,7 +66,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bqui[eé]n(?:es)?\b"),
     ],
     "it": [
-        (SOURCE, r"\b(?:quale|che|quali) (?:fonte|fonti|agenzia|giornale|testata)\b"),
+        (SOURCE, r"\b(?:quale|che|quali) (?:fonte|fonti|agenzia|giornale|testata)\b[^?]{0,60}\b(?:riport|citat|pubblic|riferit|diffus)|\bsecondo quale\b"),
         (REASON, r"\bperch[eé]\b|\bper quale motivo\b"),
         (DATE, r"\bquando\b|\b(?:quale|che|quel) (?:giorno|data|anno|mese)\b"),
         (NUMBER, r"\bquant[oiae]\b"),
@@ -74,7 +74,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bchi\b"),
     ],
     "pt": [
-        (SOURCE, r"\b(?:qual|que) (?:fonte|agência|jornal|veículo)\b"),
+        (SOURCE, r"\b(?:qual|que) (?:fonte|agência|jornal|veículo)\b[^?]{0,60}\b(?:informou|citad|publicou|noticiou|divulgou|relatou)|\bsegundo (?:qual|que fonte)\b"),
         (REASON, r"\bpor que\b|\bpor qual raz[aã]o\b"),
         (DATE, r"\bquando\b|\b(?:qual|que) (?:dia|data|ano|mês)\b"),
         (NUMBER, r"\bquant[oa]s?\b"),
@@ -82,7 +82,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bquem\b"),
     ],
     "pl": [
-        (SOURCE, r"\b(?:jakie|które|jaka|która|jakiego|którego) (?:źródło|źródła|agencja|agencji|gazeta|medium)\b"),
+        (SOURCE, r"\b(?:jakie|które|jaka|która|jakiego|którego) (?:źródło|źródła|agencja|agencji|gazeta|medium)\b[^?]{0,60}\b(?:poda|cytow|opublikow|poinformow)|\bwedług (?:jakiego|którego|jakiej|której)\b"),
         (REASON, r"\bdlaczego\b|\bczemu\b|\bz jakiego powodu\b"),
         (DATE, r"\bkiedy\b|\b(?:którego|jakiego) dnia\b|\bw (?:którym|jakim) (?:roku|miesiącu|dniu)\b"),
         (NUMBER, r"\bil[eu]\b|\bjak długo\b"),
@@ -90,7 +90,7 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         (PERSON, r"\bkto\b|\bkogo\b|\bkomu\b"),
     ],
     "ru": [
-        (SOURCE, r"\b(?:какой|какое|какая|каким|какого|какие) (?:источник|источника|агентство|издание|сми|газета)\b"),
+        (SOURCE, r"\b(?:какой|какое|какая|каким|какого|какие) (?:источник|источника|агентство|издание|сми|газета)\b[^?]{0,60}\b(?:сообщ|цитир|процитир|опубликова|распростран)|\bпо данным (?:какого|какой)\b"),
         (REASON, r"\bпочему\b|\bзачем\b|\bпо какой причине\b"),
         (DATE, r"\bкогда\b|\bв как(?:ом|ой) (?:году|день|месяце)\b|\bкакого числа\b"),
         (NUMBER, r"\bсколько\b|\bкак долго\b"),
@@ -210,9 +210,11 @@ def expected_type(question: str, language: str) -> str | None:
     """The kind of span the question asks for, or None (why/how/what questions)."""
     # Only the opening words: "Why did he refuse *when* asked…" asks why, and
     # Spanish/French "cuando"/"quand" are conjunctions later in a sentence.
-    text = " ".join(question.casefold().lstrip("¿¡ ").split()[:_HEAD_WORDS])
+    tokens = question.casefold().lstrip("¿¡ ").split()
+    head, longer = " ".join(tokens[:_HEAD_WORDS]), " ".join(tokens[: 2 * _HEAD_WORDS])
     for kind, pattern in _COMPILED.get(language, []):
-        if pattern.search(text):
+        # "Quelle agence de presse a rapporté…": a source question names its verb a little later.
+        if pattern.search(longer if kind == SOURCE else head):
             return kind
     return None
 
@@ -229,7 +231,7 @@ def cldr_locale(lang: str):  # -> babel.Locale | None (babel is imported lazily)
 
 
 @lru_cache(maxsize=64)
-def _calendar_words(lang: str) -> frozenset[str]:
+def calendar_words(lang: str) -> frozenset[str]:
     """Month and weekday names (wide and abbreviated, all grammatical forms) and units of time in ``lang``."""
     locale = cldr_locale(lang)
     if locale is None:
@@ -339,7 +341,7 @@ def has_answer(sentence: str, kind: str, lang: str, question: str) -> bool:
     if kind == DATE:
         if set(_YEAR.findall(sentence)) - set(_YEAR.findall(question)) or _DAY_MONTH.search(sentence):
             return True
-        calendar = _calendar_words(lang)
+        calendar = calendar_words(lang)
         if unspaced_letters(sentence):  # one "word" per clause: look for the names inside it
             return any(name in sentence.casefold() for name in calendar)
         return any(t in calendar or t[:5] in calendar for t in tokens)

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import store
 from .answertype import DATE, NUMBER, REASON, SOURCE, expected_type, has_answer, has_topic
-from .expand import city_country, expansions, places
+from .expand import city_country, expansions, is_place, places
 from .fold import fold, salient_words, unspaced_letters, words
 from .hints import month_keys, month_of
 from .lexical import NOUN_CAPITALISING, is_common_word, stem_tokens, term_groups
@@ -223,6 +223,7 @@ _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
 _SUFFIXING = frozenset({"tr", "az", "fi", "hu", "et", "kk", "uz", "ky", "tk", "tt", "ba", "eu"})
 _MAX_SUFFIX = 4  # letters stripped at most ("-dakı", "-ssa", "-nın")
 _MIN_STEM = 4
+_MIN_STEM_SHARE = 60  # percent of the word a stem keeps: "Bakı|da" yes, "Baku|nin" (Bakunin) no
 
 
 def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[str]:
@@ -244,7 +245,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
         if language in _SUFFIXING and word.isalpha():
             # Without its case ending, the stem must be a word of the corpus or a
             # known place, exactly: a short stem matches too much fuzzily.
-            stems = [word[:n] for n in range(len(word) - 1, max(_MIN_STEM, len(word) - _MAX_SUFFIX) - 1, -1)]
+            shortest = max(_MIN_STEM, len(word) - _MAX_SUFFIX, -(-len(word) * _MIN_STEM_SHARE // 100))
+            stems = [word[:n] for n in range(len(word) - 1, shortest - 1, -1)]
             if any(_mentioned(stem, retrieval, settings, language, exact=True) for stem in stems):
                 continue
         missing.append(word)
@@ -264,9 +266,9 @@ def _mentioned(
     parts = [fold(p) for p in re.split(r"['’-]", word) if len(p) >= 3] or [fold(word)]
     if any(key in vocab["all"] or (not exact and _fuzzy_in(key, vocab, settings.fuzzy)) for key in parts):
         return True
-    if exact:
-        return any(fold(w) in vocab["all"] for name in expansions([word], langs) for w in words(name)) or bool(
-            places([word]) & corpus_countries(retrieval.data)
+    if exact:  # a stem must itself be a place, not one up to a case ending ("Bakun" is no "Baku")
+        return is_place(word) and (
+            _bridged(expansions([word], langs), vocab) or bool(places([word]) & corpus_countries(retrieval.data))
         )
     month = month_of(word, {language})
     if month is not None and (
@@ -274,12 +276,12 @@ def _mentioned(
         or any(str(a.date or "")[5:7] == f"{month:02d}" for a in retrieval.data.articles.values())
     ):
         return True  # a month the articles name in their language ("July" ~ "juli") or are dated in
-    if _in_a_date(word, retrieval.data):
-        return True  # "2024", "28" or "2024-08-28" in an article's own date (its header, not its text)
+    if _in_a_date(word, retrieval):
+        return True  # "2024", or "28" of "28 August", in an article's own date (its header, not its text)
     if word.isdigit() and any(k.startswith(word) and k[len(word)].isalpha() for k in vocab.get("^" + word[0], ())):
         return True  # a number written into a word: "44-day", "30-jarige" (folded keys have no hyphens)
     bridges = expansions([word], langs)
-    if any(fold(w) in vocab["all"] for name in bridges for w in words(name)):
+    if _bridged(bridges, vocab):
         return True  # a place whose country the corpus names (Granada -> Spanien)
     mostly_unspaced = len(vocab["unspaced"]) * 3 >= max(1, len(retrieval.data.chunks))
     if vocab["unspaced"] and (bridges or mostly_unspaced):
@@ -292,11 +294,24 @@ def _mentioned(
     return not bridges and not word.isdigit() and is_common_word(word, language)
 
 
-def _in_a_date(word: str, data: store.IndexData) -> bool:
-    """Whether ``word`` is an article's date or its year or day ("2024-08-28", "2024", "28")."""
-    for article in data.articles.values():
+def _bridged(names: list[str], vocab: dict[str, set[str]]) -> bool:
+    """Whether the corpus has a word of these place names (not an article of one: Irish "An Ròimh" for Rome)."""
+    return any(len(key) >= 4 and key in vocab["all"] for name in names for key in map(fold, words(name)))
+
+
+def _in_a_date(word: str, retrieval: Retrieval) -> bool:
+    """Whether ``word`` is an article's date, its year, or its day in the month the question names.
+
+    "28" alone is any number ("28 detainees"); with "August 2024" beside it,
+    it is the date of the article dated 2024-08-28.
+    """
+    for article in retrieval.data.articles.values():
         date = str(article.date or "")
-        if date and (word == date or word in date.split("-") and (len(word) == 4 or word == date[8:10])):
+        if not date:
+            continue
+        if word == date or word == date[:4]:
+            return True
+        if word.isascii() and word.isdigit() and int(word) == int(date[8:10] or 0) and date[:7] in retrieval.hints.months:
             return True
     return False
 
@@ -419,6 +434,8 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             who = short_title(article.title, open_q, close_q)
         else:  # the "title" is the lead sentence: quoting it as a name reads like a second quote
             who = article_label(language, i)
+            if frame(language, i).startswith("{source}"):
+                who = who[:1].upper() + who[1:]  # "Egy cikk (német) szerint:", not an outlet's own spelling
         lang = language_name(article.lang, language)
         if i == 0 and dated is not None:
             # "on Wednesday" means little without the article's own date: cite where it is written.
@@ -426,7 +443,6 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             lang = f"{lang}, {article.date} [{len(citations)}]"
         citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score))
         lead = frame(language, i).format(source=who, lang=lang)
-        lead = lead[:1].upper() + lead[1:]  # frames that open with the source: "Egy cikk (német) szerint:"
         parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
     return "\n\n".join(parts), citations, False
 

@@ -206,6 +206,12 @@ def _matches(terms: Iterable[str]) -> list[str]:
     return found
 
 
+def is_place(word: str) -> bool:
+    """Whether ``word`` is exactly a city's or country's name in the tables (no case endings allowed)."""
+    key = _key(word)
+    return key in _countries() or key in _cities()
+
+
 def places(terms: Iterable[str]) -> set[str]:
     """ISO countries that the capitalised ``terms`` (and their bigrams) name."""
     found = set()

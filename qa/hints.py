@@ -19,6 +19,7 @@ from .types import Article
 
 _ISO = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?\b")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_DAY = re.compile(r"0?[1-9]|[12][0-9]|3[01]")
 _JOINERS = re.compile(r"['’-]")
 SOLE_DATE_STRENGTH = 5.0
 _MAX_GAP = 2  # words between a month's name and its year ("August 28, 2024", "28. August 2024")
@@ -96,11 +97,12 @@ def _full_month_names(lang: str, widths: tuple[str, ...] = ("wide", "abbreviated
 def month_of(word: str, langs: Iterable[str]) -> int | None:
     """The month (1-12) that ``word`` names in one of ``langs`` or English, written in full; else None.
 
-    Whole names only: a trimmed stem would read "Marco" as March.
+    Whole names only: a trimmed stem would read "Marco" as March, and an
+    abbreviation "Jan" the first name as January.
     """
-    key = word.casefold().rstrip(".")
+    key = word.casefold()
     for lang in dict.fromkeys((*sorted(langs), "en")):
-        month = _full_month_names(lang).get(key)
+        month = _full_month_names(lang, ("wide",)).get(key)
         if month is not None:
             return month
     return None
@@ -163,13 +165,33 @@ def question_hints(question: str, lang: str, outlets: dict[str, frozenset[str]])
     text = f" {' '.join(parts)} "
     sources = frozenset(s for key, found in outlets.items() if f" {key} " in text for s in found)
     months = frozenset(question_months(question, lang))
-    sole_date = bool(months) and not sources and only_dates(salient_words(question), lang)
+    sole_date = bool(months) and not sources and names_only_a_date(question, lang)
     return Hints(sources=sources, months=months, strength=SOLE_DATE_STRENGTH if sole_date else 1.0)
+
+
+def names_only_a_date(question: str, lang: str) -> bool:
+    """Whether the question asks about nothing but a date: "What happened on 2024-08-28?".
+
+    Its names and numbers are all parts of dates, and besides the calendar
+    words at most one content word is left (the "happened"); "What did the
+    pope say in August 2024?" names a topic, in lower case.
+    """
+    from .answertype import calendar_words
+    from .lexical import content_words
+
+    if not only_dates(salient_words(question), lang):
+        return False
+    calendar, names = calendar_words(lang) | calendar_words("en"), _month_names(lang)
+    rest = [
+        w
+        for w in content_words(question, lang)
+        if w not in calendar and _month(w, names) is None and not any(ch.isdigit() for ch in w)
+    ]
+    return len(rest) <= 1
 
 
 def only_dates(anchors: Iterable[str], lang: str) -> bool:
     """Whether a question's anchors are all parts of dates ("28", "August", "2024", "2024-08-28")."""
     return all(
-        _YEAR.match(w) or _ISO.fullmatch(w) or (w.isdigit() and 1 <= int(w) <= 31) or month_of(w, {lang}) is not None
-        for w in anchors
+        _YEAR.match(w) or _ISO.fullmatch(w) or _DAY.fullmatch(w) or month_of(w, {lang}) is not None for w in anchors
     )

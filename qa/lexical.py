@@ -227,15 +227,26 @@ def _term_groups(
     return tuple(frozenset(g) for g in groups.values())
 
 
-def corpus_names(texts: Iterable[tuple[str, str]]) -> frozenset[str]:
-    """Folded words written capitalised inside sentences of ``(text, lang)`` in languages that do not capitalise nouns."""
-    return frozenset(
-        fold(w)
-        for text, lang in texts
-        if lang not in NOUN_CAPITALISING
-        for i, w in enumerate(words(text))
-        if is_salient(w, i) and w[:1].isupper() and not w.isupper()
-    )
+def corpus_names(sentences: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Folded words that ``(sentence, lang)`` pairs in languages not capitalising nouns write as names.
+
+    A name is capitalised wherever it stands inside a sentence; a title
+    ("Prime Minister", but "the foreign minister") only sometimes.
+    """
+    capital: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for sentence, lang in sentences:
+        if lang in NOUN_CAPITALISING:
+            continue
+        for w in words(sentence)[1:]:  # the opening word is capitalised anyway
+            if w[:1].isalpha() and not w.isupper():
+                key = fold(w)
+                seen[key] = seen.get(key, 0) + 1
+                capital[key] = capital.get(key, 0) + w[:1].isupper()
+    return frozenset(k for k, n in capital.items() if n and n >= _NAME_SHARE * seen[k])
+
+
+_NAME_SHARE = 0.8
 
 
 _JOINED = re.compile(r"[-‐–]")

@@ -65,8 +65,12 @@ class IndexData:
         if found is None:
             from .lexical import corpus_names
 
-            texts = ((c.text, self.articles[c.source].lang) for c in self.chunks)
-            found = self.cache.setdefault("names", corpus_names(texts))
+            sentences = {
+                (c.source, s, e): (c.text[s - c.start : e - c.start], self.articles[c.source].lang)
+                for c in self.chunks
+                for s, e in c.sentences
+            }
+            found = self.cache.setdefault("names", corpus_names(sentences.values()))
         return found
 
     def __post_init__(self) -> None:

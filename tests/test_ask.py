@@ -211,6 +211,7 @@ def test_other_questions_do_not_cite_the_credit_line(seed_index) -> None:
         ("Bakıda Putin nə dedi?", []),  # "in Baku": the corpus names Baku
         ("Əliyev Ermənistanın təklifləri barədə nə dedi?", []),  # "Armenia's"
         ("Bakıda Erdoğanın nə dediyini bilirsinizmi?", ["Erdoğanın"]),  # a name no article has, with or without "-ın"
+        ("Ermənistan haqqında Bakunin nə dedi?", ["Bakunin"]),  # not "Baku" + "-nin": too much of the word cut off
     ],
 )
 def test_case_endings_of_names_in_suffixing_languages(seed_index, question: str, missing: list[str]) -> None:
@@ -256,3 +257,28 @@ def test_a_why_answer_prefers_a_close_sentence_that_gives_a_reason(seed_index, q
 def test_answers_are_framed_in_more_languages(seed_index, question: str, opening: str) -> None:
     ans = _ask(seed_index, question)
     assert not ans.abstained and ans.text.startswith(opening)
+
+
+@pytest.mark.parametrize(
+    "question", ["Why did Azerbaijan release 28 detainees?", "What happened in August 2024 and 2025²?"]
+)
+def test_a_day_number_alone_is_not_an_articles_date(seed_index, question: str) -> None:
+    """Article 004 is dated 2024-08-28: "28 detainees" is still a number no article has."""
+    assert _ask(seed_index, question).abstained
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("Which agency will monitor the border?", None),
+        ("What source of energy does Armenia use?", None),
+        ("Which website did Aliyev launch?", None),
+        ("Quelle agence de presse a rapporté qu'Aliev était prêt à négocier ?", "source"),
+        ("According to which agency did Aliyev say he was ready?", "source"),
+    ],
+)
+def test_the_source_type_needs_a_question_about_reporting(question: str, kind: str | None) -> None:
+    from qa.answertype import expected_type
+    from qa.langid import detect
+
+    assert expected_type(question, detect(question, fallback="en")) == kind

@@ -127,3 +127,19 @@ def test_each_name_of_a_hyphenated_pair_is_indexed() -> None:
 
     tokens = doc_tokens("Baku proposed the Aghdam-Khankendi road.")
     assert "w:" + fold("Aghdam") in tokens and "w:" + fold("Khankendi") in tokens
+
+
+
+def test_corpus_names_are_words_capitalised_wherever_they_stand() -> None:
+    from qa.fold import fold
+    from qa.lexical import corpus_names
+
+    sentences = [
+        ("Prime Minister Nikol Pashinyan spoke to Blinken.", "en"),
+        ("The foreign minister met Blinken in Almaty.", "en"),
+        ("During the talks the minister said nothing.", "en"),
+        ("Die Minister trafen sich.", "de"),  # German capitals say nothing
+    ]
+    names = corpus_names(sentences)
+    assert {fold("Blinken"), fold("Pashinyan"), fold("Almaty")} <= names
+    assert "minister" not in names and "during" not in names and "the" not in names
