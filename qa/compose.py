@@ -318,8 +318,8 @@ def _in_a_date(word: str, retrieval: Retrieval) -> bool:
 
 def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
     """Folded keys of every indexed word, cached on the loaded index itself."""
-    cached = data.cache.get("corpus_keys")
-    if cached is None:
+
+    def build() -> dict[str, set[str]]:
         keys = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
         for article in data.articles.values():  # outlet and title count as mentions
             keys.update(fold(w) for w in words(f"{article.outlet or ''} {article.title}"))
@@ -329,8 +329,9 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
         # Text in scripts without spaces (Chinese, Japanese) has no word keys:
         # kept whole, so a name can still be looked for inside it.
         by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
-        cached = data.cache.setdefault("corpus_keys", by_first)
-    return cached
+        return by_first
+
+    return data.derived("corpus_keys", build)
 
 
 def corpus_countries(data: store.IndexData) -> set[str]:
@@ -339,11 +340,12 @@ def corpus_countries(data: store.IndexData) -> set[str]:
     Read from the text on first use (a scan of every chunk), because only a
     question naming an otherwise unmentioned country needs it.
     """
-    cached = data.cache.get("countries")
-    if cached is None:
+
+    def build() -> set[str]:
         names = {w for c in data.chunks for i, w in enumerate(words(c.text)) if i and w[:1].isupper() and len(w) >= 4}
-        cached = data.cache.setdefault("countries", {cc for cc in map(city_country, names) if cc})
-    return cached
+        return {cc for cc in map(city_country, names) if cc}
+
+    return data.derived("countries", build)
 
 
 def _fuzzy_in(key: str, vocab: dict[str, set[str]], threshold: float) -> bool:

@@ -114,9 +114,7 @@ class Engine:
 
     def hints(self, text: str, language: str, data: store.IndexData) -> Hints:
         """Outlets and months the question names (the outlet table is built once per loaded index)."""
-        outlets = data.cache.get("outlets")
-        if outlets is None:
-            outlets = data.cache.setdefault("outlets", outlet_index(data.articles.values()))
+        outlets = data.derived("outlets", lambda: outlet_index(data.articles.values()))
         return question_hints(text, language, outlets)
 
     def encode_query(self, text: str) -> list[np.ndarray]:

@@ -14,9 +14,10 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from .types import Article, Chunk
 from .vectors import VectorIndex
 
 FORMAT = 1
+T = TypeVar("T")
 CURRENT = "CURRENT"
 
 
@@ -51,9 +53,20 @@ class IndexData:
     # Derived tables built on first use (lives and dies with this index).
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """``build()``'s table, computed on first use and kept with this index.
+
+        Two threads may both build it once; the first one stored is the one
+        every caller gets from then on.
+        """
+        found = self.cache.get(name)
+        if found is None:
+            found = self.cache.setdefault(name, build())
+        return found
+
     def chunk_keys(self, chunk_id: int) -> frozenset[str]:
         """Spelling-folded keys of a chunk's words (computed on first use: only candidates need them)."""
-        table: dict[int, frozenset[str]] = self.cache.setdefault("chunk_keys", {})
+        table: dict[int, frozenset[str]] = self.derived("chunk_keys", dict)
         keys = table.get(chunk_id)
         if keys is None:
             keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
@@ -61,17 +74,17 @@ class IndexData:
 
     def names(self) -> frozenset[str]:
         """Folded words the articles capitalise where nouns are not capitalised (computed once per index)."""
-        found = self.cache.get("names")
-        if found is None:
-            from .lexical import corpus_names
+        from .lexical import corpus_names
 
+        def build() -> frozenset[str]:
             sentences = {
                 (c.source, s, e): (c.text[s - c.start : e - c.start], self.articles[c.source].lang)
                 for c in self.chunks
                 for s, e in c.sentences
             }
-            found = self.cache.setdefault("names", corpus_names(sentences.values()))
-        return found
+            return corpus_names(sentences.values())
+
+        return self.derived("names", build)
 
     def __post_init__(self) -> None:
         if not self.sentence_rows:
