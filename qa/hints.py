@@ -58,23 +58,14 @@ def outlet_keys(outlet: str) -> set[str]:
 @lru_cache(maxsize=64)
 def _month_names(lang: str) -> dict[str, int]:
     """Month names (wide and abbreviated, every grammatical form) of ``lang`` and English -> 1..12."""
-    from .answertype import cldr_locale
-
     out: dict[str, int] = {}
     for code in dict.fromkeys((lang, "en")):
-        locale = cldr_locale(code)
-        if locale is None:
-            continue
-        for context in locale.months.values():
-            for width in ("wide", "abbreviated"):
-                for number, name in context.get(width, {}).items():
-                    key = name.casefold().rstrip(".")
-                    if len(key) >= 3:
-                        out.setdefault(key, int(number))
-                    # Stems for the cases CLDR does not list ("в августе", "w sierpniu")
-                    # and unlisted abbreviations ("Sept."), never shorter than four letters.
-                    for n in range(4, len(key)):
-                        out.setdefault(key[:n], int(number))
+        for key, number in _full_month_names(code).items():
+            out.setdefault(key, number)
+            # Stems for the cases CLDR does not list ("в августе", "w sierpniu")
+            # and unlisted abbreviations ("Sept."), never shorter than four letters.
+            for n in range(4, len(key)):
+                out.setdefault(key[:n], number)
     return out
 
 
