@@ -116,8 +116,19 @@ _CENTER_SCRIPT = (
 )
 
 
-def article_html(text: str, start: int, end: int, mark_id: str) -> str:
-    """The whole article, escaped, with the span marked and scrolled into view.
+def bold_span(text: str, offset: int, answer: tuple[int | None, int | None] | None) -> str:
+    """``text`` (which starts at file offset ``offset``) escaped, with the reader's answer span in bold."""
+    a0, a1 = answer or (None, None)
+    if a0 is None or a1 is None or not (0 <= a0 - offset < a1 - offset <= len(text)):
+        return html.escape(text)
+    i, j = a0 - offset, a1 - offset
+    return f'{html.escape(text[:i])}<b class="qa-answer">{html.escape(text[i:j])}</b>{html.escape(text[j:])}'
+
+
+def article_html(
+    text: str, start: int, end: int, mark_id: str, answer: tuple[int | None, int | None] | None = None
+) -> str:
+    """The whole article, escaped, with the span marked (its answer in bold) and scrolled into view.
 
     The script only moves the article's own scroll box (never the page), so
     reruns do not make the page jump; Streamlit runs it again only when this
@@ -126,7 +137,7 @@ def article_html(text: str, start: int, end: int, mark_id: str) -> str:
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     body = (
         html.escape(text[:start])
-        + f'<mark id="{mark_id}" class="qa-mark">{html.escape(text[start:end])}</mark>'
+        + f'<mark id="{mark_id}" class="qa-mark">{bold_span(text[start:end], start, answer)}</mark>'
         + html.escape(text[end:])
     )
     script = _CENTER_SCRIPT.replace("MARK_ID", json.dumps(mark_id))
@@ -328,7 +339,8 @@ def render_card(corpus: Path, turn: int, key: str, label: str, item: Any, quote:
     anchor = f"cite-{turn}-{key}"
     with st.container(border=True):
         st.html(card_head(anchor, label, item))
-        st.html(f'<div class="qa-quote">{html.escape(quote)}</div>')
+        answer = (getattr(item, "answer_start", None), getattr(item, "answer_end", None))
+        st.html(f'<div class="qa-quote">{bold_span(quote, item.start, answer)}</div>')
         translation = getattr(item, "translation", None)
         if translation:  # from the configured LLM; the quote above stays the evidence
             st.caption(f"Translation (machine, {md_escape(question_lang)}): {md_escape(translation)}")
@@ -348,14 +360,17 @@ def render_article(corpus: Path, item: Any, quote: str, mark_id: str) -> None:
         st.warning(f"The article {md_escape(item.source)} is no longer in the corpus.")
         return
     start, end = item.start, item.end
+    answer = (getattr(item, "answer_start", None), getattr(item, "answer_end", None))
     if text[start:end] != quote:  # the file changed since the answer: find the quote again
         found = text.find(quote)
         if found < 0:
             st.warning("The article changed since this answer; the quote is no longer in it.")
             start = end = 0
         else:
+            shift = found - start
             start, end = found, found + len(quote)
-    st.html(article_html(text, start, end, mark_id), unsafe_allow_javascript=True)
+            answer = tuple(a + shift if a is not None else None for a in answer)  # type: ignore[assignment]
+    st.html(article_html(text, start, end, mark_id, answer), unsafe_allow_javascript=True)
     st.caption(f"Characters {start}–{end} of {len(text)} in {md_escape(item.source)}")
 
 
@@ -379,7 +394,12 @@ def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
             for i, p in enumerate(related, 1):
                 render_card(corpus, tid, f"r{i}", f"Related {i}", p, p.text, ans.language)
             return
-        st.markdown(answer_markdown(ans.text, tid, [c.n for c in ans.citations]))
+        text = ans.text
+        if ans.short_answer and text.startswith("**"):
+            # The reader's answer span first, in bold, as the article writes it.
+            head, _, text = text.partition("\n\n")
+            st.markdown(f"**{md_escape(' '.join(ans.short_answer.split()))}**")
+        st.markdown(answer_markdown(text, tid, [c.n for c in ans.citations]))
         for c in ans.citations:
             render_card(corpus, tid, str(c.n), f"[{c.n}]", c, c.quote, ans.language)
 

@@ -11,6 +11,7 @@ from .compose import compose
 from .fold import salient_words, words
 from .langid import detect
 from .llm import generative_answer
+from .prompts import reader_hint
 from .query import normalise_question
 from .retrieve import Filters, Retrieval, get_engine, resolve_paths, unit
 from .translate import translate_citations
@@ -67,14 +68,18 @@ def ask(
         retrieval.query_vectors = [unit(0.7 * a + 0.3 * b) for a, b in zip(own, retrieval.query_vectors)]
     if progress:
         progress("composing")
-    answer_text, citations, abstained, composer = "", [], True, "extractive"
+    reader = engine.reader()
+    composed = compose(retrieval, language, reader=reader)
+    composer = "reader" if reader is not None else "rules"
+    answer_text, citations, abstained = composed.text, composed.citations, composed.abstained
     if engine.settings.llm_url and retrieval.passages:
-        generated = generative_answer(text, language, retrieval.passages, engine.settings)
+        # The reader's verdict is the LLM's hint and its fallback.
+        generated = generative_answer(
+            text, language, retrieval.passages, engine.settings, hint=reader_hint(composed.short_answer, composed.abstained)
+        )
         if generated is not None:
             answer_text, citations, abstained = generated
             composer = "generative"
-    if composer == "extractive":
-        answer_text, citations, abstained = compose(retrieval, language)
     if engine.settings.llm_url:
         translate_citations(citations, language, engine.settings)
     return Answer(
@@ -87,6 +92,7 @@ def ask(
         composer=composer,
         seconds=time.perf_counter() - started,
         focus=focus_of(retrieval),
+        short_answer=composed.short_answer if composer != "generative" else None,
     )
 
 

@@ -23,6 +23,7 @@ from .fold import fold, salient_words, unspaced_letters, words
 from .hints import month_keys, month_of
 from .lexical import NOUN_CAPITALISING, is_common_word, stem_tokens, term_groups
 from .prompts import abstain_message, article_label, frame, language_name, quote_marks, topic_message
+from .read import Reader
 from .retrieve import Retrieval, to_passage, zscore
 from .types import Article, Citation, Passage
 
@@ -65,6 +66,23 @@ class ComposerSettings:
     type_margin_same_article: float = 2.5  # ... or this much, in the best sentence's own article
     typed_extras: bool = True  # further quotes must have the asked-for kind of answer too (see select())
     type_similarity: float = 0.01  # ... or at any score, in that article, if its cosine is at most this much lower
+    # The reader (qa/read.py): quotes at most, how far below the best a further
+    # quote's margin may be, extra margin over the calibrated threshold, and
+    # whether names the corpus never mentions still veto an answer.
+    reader_quotes: int = 2
+    reader_second_margin: float = 2.0
+    reader_margin: float = 0.0
+    anchor_veto: bool = False
+
+
+@dataclass
+class Composed:
+    """What a composer returns: the framed text, its citations, and the reader's short answer."""
+
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    short_answer: str | None = None
 
 
 @dataclass
@@ -76,6 +94,7 @@ class Scored:
     similarity: float  # raw cosine of the primary model
     passage: Passage
     typed: bool = False  # contains the expected kind of answer
+    answer: tuple[int, int] | None = None  # the reader's short answer: absolute span inside [start, end)
 
     @property
     def text(self) -> str:
@@ -387,19 +406,94 @@ def asks_something(question: str) -> bool:
     )
 
 
-def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | None = None):
-    """``(text, citations, abstained)`` for one retrieval, in ``language``."""
+def compose(
+    retrieval: Retrieval, language: str, settings: ComposerSettings | None = None, reader: Reader | None = None
+) -> Composed:
+    """The answer to one retrieval, in ``language``: read by the trained reader, or by the rules without one."""
     settings = settings or ComposerSettings()
     if not asks_something(retrieval.question):
-        return abstain_message(language), [], True
+        return Composed(abstain_message(language), [], True)
     if not has_topic(retrieval.question, language):
         # "Why?" with nothing before it: any passage would be a guess.
-        return topic_message(language), [], True
+        return Composed(topic_message(language), [], True)
+    if reader is not None:
+        return compose_read(retrieval, language, reader, settings)
+    return compose_rules(retrieval, language, settings)
+
+
+def compose_read(retrieval: Retrieval, language: str, reader: Reader, settings: ComposerSettings) -> Composed:
+    """The reader's best answer span over the top windows, cited by the sentence(s) that hold it; or abstain.
+
+    The reader says "no answer" for every window of an unanswerable question:
+    the best span must beat no-answer by the threshold calibrated on the
+    reader's validation split (``Reader.threshold``).
+    """
+    windows = reader_windows(retrieval, settings.passages)
+    readings = sorted(reader.read(retrieval.question, [w.text for w in windows]), key=lambda r: -r.margin)
+    if not readings or readings[0].margin <= reader.threshold + settings.reader_margin:
+        return Composed(abstain_message(language), [], True)
+    if settings.anchor_veto and missing_anchors(retrieval, settings, language):
+        return Composed(abstain_message(language), [], True)
+    best = readings[0]
+    chosen: list[Scored] = []
+    for r in readings:
+        if len(chosen) >= settings.reader_quotes or r.margin <= reader.threshold + settings.reader_margin:
+            break
+        if r.margin < best.margin - settings.reader_second_margin:
+            break
+        w = windows[r.window]
+        answer = (w.start + r.start, w.start + r.end)
+        inside = [sp for sp in w.sentences if sp[1] > answer[0] and sp[0] < answer[1]] or [(w.start, w.end)]
+        c = Scored(w.source, inside[0][0], inside[-1][1], r.margin, 0.0, w.passage, answer=answer)
+        if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
+            chosen.append(c)
+    kind = expected_type(retrieval.question, language)
+    return render(retrieval, language, [with_antecedent(c, retrieval, chosen) for c in chosen], kind)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the reader reads: a retrieved passage and the sentence after it, as one exact span of the file."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+    passage: Passage  # covering [start, end), for cutting sentences and citing
+
+
+def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:
+    """The top ``n`` passages, each extended by its article's next sentence (answers often follow the match)."""
+    data = retrieval.data
+    out: list[Window] = []
+    seen: set[tuple[str, int, int]] = set()
+    for p in retrieval.passages[:n]:
+        if not 0 <= p.chunk_id < len(data.chunks):
+            continue
+        chunk = data.chunks[p.chunk_id]
+        text, end, sentences = chunk.text, chunk.end, list(chunk.sentences)
+        nxt = data.chunks[p.chunk_id + 1] if p.chunk_id + 1 < len(data.chunks) else None
+        if nxt is not None and nxt.source == chunk.source and nxt.start <= end < nxt.end:
+            text += nxt.text[end - nxt.start :]  # == the file's characters end:nxt.end
+            sentences += [sp for sp in nxt.sentences if sp[0] >= end]
+            end = nxt.end
+        key = (chunk.source, chunk.start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        passage = replace(p, start=chunk.start, end=end, text=text, sentences=tuple(sentences))
+        out.append(Window(chunk.source, chunk.start, end, text, tuple(sentences), passage))
+    return out
+
+
+def compose_rules(retrieval: Retrieval, language: str, settings: ComposerSettings) -> Composed:
+    """The hand-built composer: the fallback when no reader artefact can be loaded."""
     candidates = candidate_sentences(retrieval, settings, language)
     if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
-        return abstain_message(language), [], True
+        return Composed(abstain_message(language), [], True)
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
-        return abstain_message(language), [], True
+        return Composed(abstain_message(language), [], True)
     kind = expected_type(retrieval.question, language)
     if (kind in settings.required_types or kind in settings.preferred_types) and not candidates[0].typed:
         # The best match has no number/date: a nearly as good one that has it
@@ -417,10 +511,14 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
         if typed is not None:
             candidates = [typed] + [c for c in candidates if c is not typed]
         elif kind in settings.required_types:
-            return abstain_message(language), [], True
+            return Composed(abstain_message(language), [], True)
         # else: no article that credits an agency comes close; the best passage still answers
     chosen = select(candidates, settings)
-    chosen = [with_antecedent(c, retrieval, chosen) for c in chosen]
+    return render(retrieval, language, [with_antecedent(c, retrieval, chosen) for c in chosen], kind)
+
+
+def render(retrieval: Retrieval, language: str, chosen: list[Scored], kind: str | None) -> Composed:
+    """The chosen sentences framed in ``language`` and cited, with the metadata that answers "when" / "which agency"."""
     parts, citations = [], []
     open_q, close_q = quote_marks(language)
     dated = date_evidence(retrieval, chosen) if kind == DATE else None
@@ -443,10 +541,15 @@ def compose(retrieval: Retrieval, language: str, settings: ComposerSettings | No
             # "on Wednesday" means little without the article's own date: cite where it is written.
             citations.append(_citation(len(citations) + 1, article, dated, article.date, 0.0))
             lang = f"{lang}, {article.date} [{len(citations)}]"
-        citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score))
+        citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score, c.answer))
         lead = frame(language, i).format(source=who, lang=lang)
         parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
-    return "\n\n".join(parts), citations, False
+    short = chosen[0].answer if chosen and chosen[0].answer else None
+    short_answer = sentence_text(chosen[0].passage, *short) if short else None
+    if short_answer:
+        # The answer itself first, as the article writes it (a name, a number, a date reads across languages).
+        parts.insert(0, f"**{' '.join(short_answer.split())}**")
+    return Composed("\n\n".join(parts), citations, False, short_answer)
 
 
 def dated_as_asked(retrieval: Retrieval, best: Scored) -> bool:
@@ -473,8 +576,10 @@ def date_evidence(retrieval: Retrieval, chosen: list[Scored]) -> tuple[int, int]
     return article.date_span
 
 
-def _citation(n: int, article: Article, span: tuple[int, int], quote: str, score: float) -> Citation:
-    """Citation ``n``: ``quote`` is the article's text at ``span``."""
+def _citation(
+    n: int, article: Article, span: tuple[int, int], quote: str, score: float, answer: tuple[int, int] | None = None
+) -> Citation:
+    """Citation ``n``: ``quote`` is the article's text at ``span``; ``answer`` the short answer's span inside it."""
     return Citation(
         n=n,
         source=article.source,
@@ -486,4 +591,6 @@ def _citation(n: int, article: Article, span: tuple[int, int], quote: str, score
         score=round(score, 4),
         date=article.date,
         outlet=article.outlet,
+        answer_start=answer[0] if answer else None,
+        answer_end=answer[1] if answer else None,
     )

@@ -23,7 +23,7 @@ import mmap
 import os
 import struct
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,35 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return x
 
 
+def layer_weights(w: Mapping[str, np.ndarray], p: str) -> dict[str, np.ndarray]:
+    """One layer's matrices as contiguous ``(in, out)`` float32 arrays, with Q, K and V fused into one.
+
+    A query is ~20 rows, so BLAS spends much of each product on set-up:
+    one 384x1152 product instead of three 384x384 ones, on row-major
+    operands, cut a query's forward pass from 24 to 21 ms here. The copies
+    (85 MB for e5-small) replace the memory-mapped originals, which are
+    then never touched again. The reader (qa/read.py) builds its own top
+    layers from its fp16 artefact the same way.
+    """
+
+    def f32(name: str) -> np.ndarray:
+        return np.asarray(w[name], dtype=np.float32)
+
+    qkv = [f"{p}attention.self.{m}" for m in ("query", "key", "value")]
+    return {
+        "qkv": np.ascontiguousarray(np.concatenate([f32(n + ".weight") for n in qkv]).T),
+        "qkv_b": np.concatenate([f32(n + ".bias") for n in qkv]),
+        "attn_out": np.ascontiguousarray(f32(p + "attention.output.dense.weight").T),
+        "attn_out_b": f32(p + "attention.output.dense.bias"),
+        "attn_ln": (f32(p + "attention.output.LayerNorm.weight"), f32(p + "attention.output.LayerNorm.bias")),
+        "up": np.ascontiguousarray(f32(p + "intermediate.dense.weight").T),
+        "up_b": f32(p + "intermediate.dense.bias"),
+        "down": np.ascontiguousarray(f32(p + "output.dense.weight").T),
+        "down_b": f32(p + "output.dense.bias"),
+        "out_ln": (f32(p + "output.LayerNorm.weight"), f32(p + "output.LayerNorm.bias")),
+    }
+
+
 class NumpyBert:
     """A BERT encoder + mean pooling + L2 normalisation in plain numpy.
 
@@ -150,31 +179,7 @@ class NumpyBert:
         self.pad_id = int(config.get("pad_token_id") or 0)
         st_config = _read_json(folder / "config_sentence_transformers.json")
         self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
-        self._layers = [self._layer_weights(f"encoder.layer.{i}.") for i in range(self.layers)]
-
-    def _layer_weights(self, p: str) -> dict[str, np.ndarray]:
-        """One layer's matrices as contiguous ``(in, out)`` arrays, with Q, K and V fused into one.
-
-        A query is ~20 rows, so BLAS spends much of each product on set-up:
-        one 384x1152 product instead of three 384x384 ones, on row-major
-        operands, cut a query's forward pass from 24 to 21 ms here. The copies
-        (85 MB for e5-small) replace the memory-mapped originals, which are
-        then never touched again.
-        """
-        w = self.weights
-        qkv = [f"{p}attention.self.{m}" for m in ("query", "key", "value")]
-        return {
-            "qkv": np.ascontiguousarray(np.concatenate([w[n + ".weight"] for n in qkv]).T),
-            "qkv_b": np.concatenate([w[n + ".bias"] for n in qkv]),
-            "attn_out": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
-            "attn_out_b": w[p + "attention.output.dense.bias"],
-            "attn_ln": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-            "up": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-            "up_b": w[p + "intermediate.dense.bias"],
-            "down": np.ascontiguousarray(w[p + "output.dense.weight"].T),
-            "down_b": w[p + "output.dense.bias"],
-            "out_ln": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-        }
+        self._layers = [layer_weights(self.weights, f"encoder.layer.{i}.") for i in range(self.layers)]
 
     @staticmethod
     def supports(folder: Path) -> bool:
@@ -225,6 +230,18 @@ class NumpyBert:
         return out, states
 
     def _forward(self, batch: list[list[int]], capture: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+        x, mask, captured = self.hidden(batch, capture=capture)
+        pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), captured
+
+    def hidden(
+        self, batch: list[list[int]], layers: Sequence[dict[str, np.ndarray]] | None = None, capture: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Last token states ``(n, length, dim)``, the padding mask, and the states after layer ``capture``.
+
+        ``layers`` replaces the encoder's own stack (the reader runs the base's
+        lower layers and its own trained top layers through this same code).
+        """
         w = self.weights
         n, length = len(batch), max(len(ids) for ids in batch)
         ids = np.full((n, length), self.pad_id, dtype=np.int64)
@@ -240,7 +257,7 @@ class NumpyBert:
         head = self.dim // self.heads
         scale = np.float32(1.0 / np.sqrt(head))
         captured = None
-        for depth, layer in enumerate(self._layers, 1):
+        for depth, layer in enumerate(self._layers if layers is None else layers, 1):
 
             def linear(h: np.ndarray, name: str, layer: dict[str, np.ndarray] = layer) -> np.ndarray:
                 out = h @ layer[name]
@@ -258,9 +275,7 @@ class NumpyBert:
             x = _layer_norm(linear(_gelu(linear(x, "up")), "down") + x, *layer["out_ln"], self.eps)
             if depth == capture:
                 captured = x.reshape(n, length, self.dim).copy()
-        x = x.reshape(n, length, self.dim)
-        pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), captured
+        return x.reshape(n, length, self.dim), mask, captured
 
 
 def _read_json(path: Path) -> Any:

@@ -60,15 +60,20 @@ def chat(
     return str(payload["choices"][0]["message"]["content"]).strip()
 
 
-def build_messages(question: str, language: str, passages: list[Passage]) -> list[dict[str, str]]:
-    """Passages are fenced as data; the rules live only in the system message."""
+def build_messages(
+    question: str, language: str, passages: list[Passage], hint: str | None = None
+) -> list[dict[str, str]]:
+    """Passages are fenced as data; the rules live only in the system message; the reader's hint follows them."""
     blocks = []
     for n, p in enumerate(passages, 1):
         text = " ".join(p.text.split()).replace("<<<", "«").replace(">>>", "»")
         blocks.append(f"[{n}] ({p.lang}, {p.outlet or p.title})\n<<<\n{text}\n>>>")
     return [
         {"role": "system", "content": LLM_SYSTEM.format(language=language)},
-        {"role": "user", "content": LLM_USER.format(question=question, passages="\n\n".join(blocks))},
+        {
+            "role": "user",
+            "content": LLM_USER.format(question=question, passages="\n\n".join(blocks)) + (f"\n\n{hint}" if hint else ""),
+        },
     ]
 
 
@@ -102,12 +107,12 @@ def accept(reply: str, language: str, passages: list[Passage]) -> tuple[str, lis
 
 
 def generative_answer(
-    question: str, language: str, passages: list[Passage], settings: Settings
+    question: str, language: str, passages: list[Passage], settings: Settings, hint: str | None = None
 ) -> tuple[str, list[Citation], bool] | None:
-    """A guarded LLM answer, or None to fall back to the extractive composer."""
+    """A guarded LLM answer, or None to fall back to the reader's (extractive) answer."""
     top = passages[:_MAX_PASSAGES]
     try:
-        reply = chat(build_messages(question, language, top), settings)
+        reply = chat(build_messages(question, language, top, hint), settings)
     except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as exc:
         log.warning("LLM unavailable, using the extractive composer: %s", exc)
         return None

@@ -145,6 +145,19 @@ LLM_USER = """Question: {question}
 Passages:
 {passages}"""
 
+# The trained reader's verdict, given to the LLM as a hint (it may still disagree, within the rules).
+READER_FOUND = 'Hint: an extractive reader found the answer "{answer}" in these passages.'
+READER_FOUND_NOTHING = "Hint: an extractive reader found no answer in these passages."
+
+
+def reader_hint(short_answer: str | None, abstained: bool) -> str | None:
+    """The hint line for the LLM: the reader's answer span, its no-answer verdict, or nothing."""
+    if abstained:
+        return READER_FOUND_NOTHING
+    if short_answer:
+        return READER_FOUND.format(answer=" ".join(short_answer.split()).replace('"', "'"))
+    return None
+
 # Query rewriting (qa.rewrite): the question as a search query in each corpus language.
 REWRITE_SYSTEM = """You translate a search question for a news archive into other languages.
 Rules:

@@ -8,6 +8,7 @@ picked up without a restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,12 +29,14 @@ from .hints import Hints, month_keys, month_of, outlet_index, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, term_groups, translated_tokens
 from .query import normalise_question
+from .read import Reader, ReaderError, get_reader
 from .settings import Settings
 from .types import BuildSummary, Passage
 
 _STALE_CHECK_SECONDS = 2.0
 
 Filters = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,6 +64,26 @@ class Engine:
         self.last_build: BuildSummary | None = None
         self.write_error: str | None = None  # why the last update could not be saved, if it could not
         self.refresh(force_check=True)
+
+    def reader(self) -> Reader | None:
+        """The trained reader on this engine's primary model, or None (with one warning) when it cannot be loaded.
+
+        Without it answers come from the hand-built composer (documented
+        fallback): a missing or corrupt artefact, or a primary model other than
+        the one the reader was trained on, never stops ``ask()``.
+        """
+        if not self.settings.reader:
+            return None
+        primary = get_embedder(self.settings.model)
+        if getattr(primary, "backend", "") != "numpy":
+            return None
+        try:
+            return get_reader(primary.model, self.settings.reader_dir)
+        except ReaderError as exc:
+            if not getattr(self, "_reader_warned", False):
+                self._reader_warned = True
+                log.warning("%s; answering with the hand-built composer", exc)
+            return None
 
     # -- index lifecycle -------------------------------------------------
     def refresh(self, force_check: bool = False) -> store.IndexData:

@@ -78,6 +78,9 @@ class Settings:
     # model's token states after this layer (qa/align.py; 0 = not stored).
     align_layer: int = 6
     align_weight: float = 1.0
+    # The trained reader (qa/read.py): on unless QA_READER=0; its artefact folder.
+    reader: bool = True
+    reader_dir: Path = REPO_ROOT / "qa" / "models" / "reader"
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32
@@ -95,6 +98,8 @@ class Settings:
             model=_env("QA_MODEL", cls.model),
             second_model=_env("QA_SECOND_MODEL", cls.second_model),
             align_layer=max(0, env_int("QA_ALIGN_LAYER", cls.align_layer)),
+            reader=_env("QA_READER", "1") not in ("0", "false", "off", "no"),
+            reader_dir=Path(_env("QA_READER_DIR", str(cls.reader_dir))),
             llm_url=_env("QA_LLM_URL", ""),
             llm_model=_env("QA_LLM_MODEL", ""),
             llm_api_key=_env("QA_LLM_API_KEY", ""),

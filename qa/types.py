@@ -88,6 +88,10 @@ class Citation:
     # The quote in the question's language, when an LLM is configured and the
     # quote is in another language; for reading only (``quote`` is the evidence).
     translation: str | None = None
+    # The reader's short answer inside this quote: absolute offsets into the same
+    # file, start <= answer_start < answer_end <= end (None when it holds none).
+    answer_start: int | None = None
+    answer_end: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,10 +107,13 @@ class Answer:
     language: str
     passages: list[Passage] = field(default_factory=list)
     question: str = ""
-    composer: str = "extractive"
+    composer: str = "reader"  # "reader", "rules" (no reader artefact) or "generative" (LLM)
     seconds: float = 0.0
     # Outlets and months the question named, which retrieval favoured (qa/hints.py).
     focus: list[str] = field(default_factory=list)
+    # The reader's answer span ("Emmanuel Macron"), an exact substring of the
+    # first quote's source at its citation's answer_start:answer_end.
+    short_answer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

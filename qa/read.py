@@ -1,0 +1,181 @@
+"""The reader: a trained extractive answer model with a no-answer option (SQuAD 2.0 style).
+
+For a question and a window of 2-4 sentences it predicts the answer span, or
+"no answer". It is the shipped multilingual-e5-small with its top layers and a
+span head fine-tuned here (``python -m training``, see README); the artefact in
+``qa/models/reader/`` holds only those layers (fp16) and is rebuilt on top of
+the base model the index already loads, so reading costs no second model and
+no torch: the forward pass is the numpy encoder of qa/embed.py.
+
+Why a trained reader: the hand-built composer's rules were tuned on five
+articles and did not carry over to other corpora (the reader issue's figures);
+the reader learnt answering and abstaining from thousands of questions in
+several languages, cross-lingual pairs included.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embed import NumpyBert, layer_weights, query_blas, read_safetensors
+
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+MAX_QUESTION_TOKENS = 48
+MAX_TOKENS = 256
+MAX_ANSWER_TOKENS = 30
+READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+
+
+class ReaderError(RuntimeError):
+    """The reader artefact is missing, unreadable or does not fit the base model."""
+
+
+@dataclass
+class Encoded:
+    """One reader input: token ids, where the window starts, and each window token's character span."""
+
+    ids: list[int]
+    passage_from: int
+    offsets: list[tuple[int, int]]  # character span in the window of each token from ``passage_from`` on
+    start: int = 0  # the answer's token positions (training); 0 = no answer
+    end: int = 0
+
+
+@dataclass
+class Reading:
+    """The reader's verdict on one window."""
+
+    window: int  # index of the window it read
+    start: int  # character span of the answer in that window
+    end: int
+    margin: float  # best span score minus the no-answer score: > threshold means "answered here"
+    span_score: float
+    null_score: float
+
+
+def encode_pair(tokenizer: Any, question: str, window: str, answer: tuple[int, int] | None = None) -> Encoded | None:
+    """``<s> query: Q </s> passage: W </s>`` and, for training, the answer's token positions.
+
+    None when the answer was cut off by the length budget. Shared with
+    training/ so that what was trained is what is read.
+    """
+    cls_id, sep_id = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
+    q = tokenizer.encode(QUERY_PREFIX + question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+    w = tokenizer.encode(PASSAGE_PREFIX + window, add_special_tokens=False)
+    shift = len(PASSAGE_PREFIX)
+    keep = [i for i, (s, e) in enumerate(w.offsets) if s >= shift and e > s]
+    prompt = w.ids[: keep[0]] if keep else []
+    keep = keep[: max(0, MAX_TOKENS - len(q) - 3 - len(prompt))]
+    ids = [cls_id, *q, sep_id, *prompt]
+    passage_from = len(ids)
+    ids += [w.ids[i] for i in keep] + [sep_id]
+    offsets = [(w.offsets[i][0] - shift, w.offsets[i][1] - shift) for i in keep]
+    start = end = 0
+    if answer is not None:
+        inside = [j for j, (s, e) in enumerate(offsets) if e > answer[0] and s < answer[1]]
+        if not inside:
+            return None
+        start, end = passage_from + inside[0], passage_from + inside[-1]
+    return Encoded(ids, passage_from, offsets, start, end)
+
+
+def best_span(
+    start_logits: np.ndarray, end_logits: np.ndarray, passage_from: int, n_passage: int
+) -> tuple[float, int, int, float]:
+    """``(span score, first token, last token, no-answer score)`` of one input's logits."""
+    s = start_logits[passage_from : passage_from + n_passage]
+    e = end_logits[passage_from : passage_from + n_passage]
+    n = len(s)
+    if n == 0:
+        null = float(start_logits[0] + end_logits[0])
+        return -np.inf, passage_from, passage_from, null
+    grid = s[:, None] + e[None, :]
+    i, j = np.indices((n, n))
+    grid = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), grid, -np.inf)
+    i, j = divmod(int(np.argmax(grid)), n)
+    return float(grid[i, j]), passage_from + i, passage_from + j, float(start_logits[0] + end_logits[0])
+
+
+class Reader:
+    """The trained reader on top of a loaded base encoder (thread-safe)."""
+
+    def __init__(self, base: NumpyBert, folder: Path = READER_DIR):
+        card_path, weights_path = folder / "reader.json", folder / "reader.safetensors"
+        if not card_path.is_file() or not weights_path.is_file():
+            raise ReaderError(f"reader artefact not found in {folder.name}/ (train it: python -m training train)")
+        try:
+            self.card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
+            weights = read_safetensors(weights_path)
+            trained = [int(i) for i in self.card["trained_layers"]]
+            top = [layer_weights(weights, f"encoder.layer.{i}.") for i in trained]
+            head_w = np.asarray(weights["qa_outputs.weight"], dtype=np.float32)
+            head_b = np.asarray(weights["qa_outputs.bias"], dtype=np.float32)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ReaderError(f"reader artefact in {folder.name}/ is unreadable: {exc}") from exc
+        if trained != list(range(base.layers - len(trained), base.layers)) or head_w.shape != (2, base.dim):
+            raise ReaderError(f"reader artefact in {folder.name}/ does not fit the base model ({base.layers} layers)")
+        self.base = base
+        self.layers = base._layers[: base.layers - len(trained)] + top
+        self.head = np.ascontiguousarray(head_w.T)
+        self.head_b = head_b
+        self.threshold = float(self.card.get("no_answer_threshold", 0.0))
+        self._lock = threading.Lock()
+
+    def read(self, question: str, windows: list[str]) -> list[Reading]:
+        """One verdict per window, in the windows' order."""
+        if not windows:
+            return []
+        encoded = [encode_pair(self.base.tokenizer, question, w) for w in windows]
+        inputs = [e for e in encoded if e is not None]
+        order = np.argsort([len(e.ids) for e in inputs], kind="stable")
+        out: list[Reading | None] = [None] * len(inputs)
+        with self._lock, query_blas():
+            for lo in range(0, len(order), 8):
+                rows = order[lo : lo + 8]
+                hidden, _, _ = self.base.hidden([inputs[r].ids for r in rows], layers=self.layers)
+                logits = hidden @ self.head + self.head_b
+                for j, r in enumerate(rows):
+                    e = inputs[r]
+                    score, first, last, null = best_span(logits[j, :, 0], logits[j, :, 1], e.passage_from, len(e.offsets))
+                    if score == -np.inf:
+                        out[r] = Reading(int(r), 0, 0, -np.inf, score, null)
+                        continue
+                    start = e.offsets[first - e.passage_from][0]
+                    end = e.offsets[last - e.passage_from][1]
+                    start, end = _trim(windows[r], start, end)
+                    out[r] = Reading(int(r), start, end, score - null, score, null)
+        return [r for r in out if r is not None]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without surrounding spaces or dangling punctuation (tokens carry a leading space)."""
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    return start, end
+
+
+_readers: dict[tuple[int, str], Reader | ReaderError] = {}
+_readers_lock = threading.Lock()
+
+
+def get_reader(base: NumpyBert, folder: Path = READER_DIR) -> Reader:
+    """The reader for this base encoder, loaded once; raises ReaderError (also on later calls) when it cannot be."""
+    key = (id(base), str(folder))
+    with _readers_lock:
+        if key not in _readers:
+            try:
+                _readers[key] = Reader(base, folder)
+            except ReaderError as exc:
+                _readers[key] = exc
+        found = _readers[key]
+    if isinstance(found, ReaderError):
+        raise found
+    return found

