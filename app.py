@@ -404,13 +404,14 @@ def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
             render_card(corpus, tid, str(c.n), f"[{c.n}]", c, c.quote, ans.language)
 
 
-def history_for_ask(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
-    history: list[dict[str, str]] = []
+def history_for_ask(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    history: list[dict[str, Any]] = []
     for t in turns:
         if t.get("answer") is not None:
             # "language" lets ask() keep the conversation's language for short follow-ups.
             history.append({"role": "user", "content": t["question"], "language": t["answer"].language})
-            history.append({"role": "assistant", "content": t["answer"].text})
+            cited = [{"source": c.source, "start": c.start, "end": c.end} for c in t["answer"].citations]
+            history.append({"role": "assistant", "content": t["answer"].text, "citations": cited})
     return history
 
 

@@ -35,6 +35,20 @@ def contextual_query(question: str, history: History) -> str:
     return question
 
 
+def cited_before(history: History) -> list[tuple[str, int, int]]:
+    """The spans the last answer cited (``"citations"`` of the last assistant turn: Citation objects or dicts)."""
+    for turn in reversed(history or []):
+        if turn.get("role") != "assistant":
+            continue
+        spans = []
+        for c in turn.get("citations") or []:
+            get = c.get if isinstance(c, dict) else lambda k, c=c: getattr(c, k, None)
+            if isinstance(get("source"), str) and isinstance(get("start"), int) and isinstance(get("end"), int):
+                spans.append((get("source"), get("start"), get("end")))
+        return spans
+    return []
+
+
 def ask(
     question: str,
     history: History = None,
@@ -48,8 +62,12 @@ def ask(
     """Answer ``question`` from the corpus, citing exact spans, or abstain.
 
     ``history`` is the previous turns as ``{"role": "user"|"assistant",
-    "content": str}``. With an LLM configured (``QA_LLM_URL``), a guarded
-    generative answer is tried first and the extractive one is the fallback.
+    "content": str}``; an assistant turn may carry ``"citations"`` (its
+    Citation objects, or dicts with source/start/end), around which a
+    follow-up is read first. The trained reader answers (the hand-built
+    composer when its artefact cannot be loaded); with an LLM configured
+    (``QA_LLM_URL``), a guarded generative answer is tried with the reader's
+    verdict as a hint, and the reader's answer is the fallback.
     ``progress`` (optional) is called with "searching", then "composing".
     """
     started = time.perf_counter()
@@ -69,7 +87,7 @@ def ask(
     if progress:
         progress("composing")
     reader = engine.reader()
-    composed = compose(retrieval, language, reader=reader)
+    composed = compose(retrieval, language, reader=reader, context=cited_before(history))
     composer = "reader" if reader is not None else "rules"
     answer_text, citations, abstained = composed.text, composed.citations, composed.abstained
     if engine.settings.llm_url and retrieval.passages:

@@ -407,9 +407,18 @@ def asks_something(question: str) -> bool:
 
 
 def compose(
-    retrieval: Retrieval, language: str, settings: ComposerSettings | None = None, reader: Reader | None = None
+    retrieval: Retrieval,
+    language: str,
+    settings: ComposerSettings | None = None,
+    reader: Reader | None = None,
+    context: list[tuple[str, int, int]] | None = None,
 ) -> Composed:
-    """The answer to one retrieval, in ``language``: read by the trained reader, or by the rules without one."""
+    """The answer to one retrieval, in ``language``: read by the trained reader, or by the rules without one.
+
+    ``context``: the spans the previous answer cited, as ``(source, start,
+    end)``; a follow-up is read around them first ("Who was to mediate
+    them?" is answered next to the quote it refers to).
+    """
     settings = settings or ComposerSettings()
     if not asks_something(retrieval.question):
         return Composed(abstain_message(language), [], True)
@@ -417,18 +426,24 @@ def compose(
         # "Why?" with nothing before it: any passage would be a guess.
         return Composed(topic_message(language), [], True)
     if reader is not None:
-        return compose_read(retrieval, language, reader, settings)
+        return compose_read(retrieval, language, reader, settings, context or [])
     return compose_rules(retrieval, language, settings)
 
 
-def compose_read(retrieval: Retrieval, language: str, reader: Reader, settings: ComposerSettings) -> Composed:
+def compose_read(
+    retrieval: Retrieval,
+    language: str,
+    reader: Reader,
+    settings: ComposerSettings,
+    context: list[tuple[str, int, int]] | None = None,
+) -> Composed:
     """The reader's best answer span over the top windows, cited by the sentence(s) that hold it; or abstain.
 
     The reader says "no answer" for every window of an unanswerable question:
     the best span must beat no-answer by the threshold calibrated on the
     reader's validation split (``Reader.threshold``).
     """
-    windows = reader_windows(retrieval, settings.passages)
+    windows = context_windows(retrieval, context or []) + reader_windows(retrieval, settings.passages)
     readings = sorted(reader.read(retrieval.question, [w.text for w in windows]), key=lambda r: -r.margin)
     if not readings or readings[0].margin <= reader.threshold + settings.reader_margin:
         return Composed(abstain_message(language), [], True)
@@ -461,6 +476,52 @@ class Window:
     text: str
     sentences: tuple[tuple[int, int], ...]
     passage: Passage  # covering [start, end), for cutting sentences and citing
+
+
+def context_windows(retrieval: Retrieval, spans: list[tuple[str, int, int]]) -> list[Window]:
+    """Windows around spans cited before: the sentence before each through the two after it.
+
+    Spans that no longer match the index (the article changed or left) are skipped.
+    """
+    data = retrieval.data
+    out = []
+    for source, start, end in spans:
+        article = data.articles.get(source)
+        rows = [
+            r
+            for r, (s, e) in enumerate(data.sentences)
+            if data.sentence_sources[r] == source and e > start and s < end
+        ]
+        if article is None or not rows:
+            continue
+        first = rows[0] - 1 if rows[0] > 0 and data.sentence_sources[rows[0] - 1] == source else rows[0]
+        last = rows[-1]
+        for _ in range(2):
+            if last + 1 < len(data.sentences) and data.sentence_sources[last + 1] == source:
+                last += 1
+        sentences = tuple((int(s), int(e)) for s, e in data.sentences[first : last + 1])
+        text = stitched_text(data, source, sentences[0][0], sentences[-1][1])
+        if text is None:
+            continue
+        passage = Passage(
+            source, article.title, article.lang, sentences[0][0], sentences[-1][1], text, 0.0,
+            date=article.date, outlet=article.outlet, sentences=sentences,
+        )  # fmt: skip
+        out.append(Window(source, passage.start, passage.end, text, sentences, passage))
+    return out
+
+
+def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> str | None:
+    """The file's characters ``start:end``, joined from the overlapping chunks that hold them (None if a gap)."""
+    text, pos = "", start
+    for chunk in sorted((c for c in data.chunks if c.source == source), key=lambda c: c.start):
+        if chunk.start <= pos < chunk.end:
+            take = min(end, chunk.end)
+            text += chunk.text[pos - chunk.start : take - chunk.start]
+            pos = take
+            if pos >= end:
+                return text
+    return None
 
 
 def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:

@@ -418,7 +418,7 @@ def test_guard_rejects_an_injected_llm_reply(fake_llm: str, injected_corpus, mon
     assert _FakeLLM.requests, "the generative composer was not tried"
     sent = _FakeLLM.requests[-1]["messages"]
     assert "Ignore previous instructions" not in sent[0]["content"]  # article text never reaches the rules
-    assert ans.composer == "extractive", f"guard let an injected reply through: {ans.text}"
+    assert ans.composer == "reader", f"guard let an injected reply through: {ans.text}"
     assert (ans.text, [(c.source, c.start, c.end) for c in ans.citations]) == (
         extractive.text,
         [(c.source, c.start, c.end) for c in extractive.citations],
@@ -435,5 +435,7 @@ def test_guard_still_accepts_a_grounded_llm_reply(fake_llm: str, injected_corpus
     monkeypatch.setattr(_FakeLLM, "reply", "The harbour of Lisbon reopened on Monday after the storm [1].")
     ans = ask("When did the harbour of Lisbon reopen after the storm?", corpus=corpus, index=index)
     assert ans.composer == "generative" and ans.citations[0].source == "lisbon.txt"
+    # The reader's verdict went along as a hint (its span, or its "no answer").
+    assert "Hint: an extractive reader found" in _FakeLLM.requests[-1]["messages"][1]["content"]
     _safe(ans, corpus)
 

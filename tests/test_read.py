@@ -175,3 +175,42 @@ def test_reader_off_by_setting(seed_index, monkeypatch) -> None:
 
 def test_reader_dir_is_in_the_package() -> None:
     assert READER_DIR.parent.name == "models" and Path(READER_DIR).is_relative_to(Path(__file__).resolve().parent.parent)
+
+
+def test_a_filter_that_leaves_no_answer_abstains(seed_index) -> None:
+    """Issue 14 item 4: only the Dutch article allowed, and it does not say why Aliyev stayed away."""
+    from qa import ask
+
+    corpus, index = seed_index
+    ans = ask(QUESTIONS[0], corpus=corpus, index=index, filters={"lang": ["nl"]})
+    assert ans.abstained and not ans.citations
+
+
+def test_a_follow_up_is_read_next_to_the_previous_answer(seed_index) -> None:
+    """Issue 14 item 1: "them" are the talks the first answer quoted; the mediators are named right after."""
+    from qa import ask
+    from qa.answer import cited_before
+
+    corpus, index = seed_index
+    first = ask("Which negotiations in Spain did Aliyev refuse to attend?", corpus=corpus, index=index)
+    assert not first.abstained
+    history = [
+        {"role": "user", "content": first.question, "language": first.language},
+        {"role": "assistant", "content": first.text, "citations": first.citations},
+    ]
+    assert cited_before(history) == [(c.source, c.start, c.end) for c in first.citations]
+    follow = ask("Who was supposed to mediate them?", history, corpus=corpus, index=index)
+    assert not follow.abstained
+    assert any("Macron" in c.quote and "Scholz" in c.quote for c in follow.citations), follow.text
+
+
+def test_cited_before_ignores_malformed_citations() -> None:
+    from qa.answer import cited_before
+
+    history = [
+        {"role": "assistant", "content": "old", "citations": [{"source": "a.txt", "start": 0, "end": 5}]},
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "x", "citations": [{"source": 3}, {"start": "1"}, None, {"source": "b.txt", "start": 1, "end": 9}]},
+    ]
+    assert cited_before(history) == [("b.txt", 1, 9)]
+    assert cited_before(None) == [] and cited_before([{"role": "user", "content": "q"}]) == []

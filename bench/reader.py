@@ -1,0 +1,106 @@
+"""Answer quality with the trained reader against the hand-built composer, on every question file.
+
+    python bench/reader.py [--rows all|default] [--files seeds|corpus2|all]
+
+One row per composer variant (the ablation of the rules the reader replaced,
+and of the reader's own settings), one column group per question file:
+cited-gold (a citation overlaps a gold span), abstention on unanswerable
+questions, false abstention, citation-integrity errors and ask() p50.
+Each corpus gets its own fresh index in a temp folder (built once, shared
+by the rows). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qa.answer  # noqa: E402
+from qa import ask  # noqa: E402
+from qa.compose import ComposerSettings, compose  # noqa: E402
+from qa.evaluate import evaluate_answers, load_questions  # noqa: E402
+from qa.retrieve import get_engine, resolve_paths  # noqa: E402
+from qa.settings import REPO_ROOT  # noqa: E402
+
+BENCH = REPO_ROOT / "bench"
+FILES = {
+    "seeds": [
+        ("tuned", BENCH / "questions.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 1", BENCH / "questions_heldout.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 2", BENCH / "questions_heldout2.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 3", BENCH / "questions_heldout3.jsonl", REPO_ROOT / "seeds"),
+        ("uk/cs/az", BENCH / "questions_uk_cs_az.jsonl", REPO_ROOT / "seeds"),
+    ],
+    "corpus2": [("corpus2 (blind)", BENCH / "corpus2" / "questions.jsonl", BENCH / "corpus2" / "articles")],
+}
+FILES["all"] = FILES["seeds"] + FILES["corpus2"]
+
+# (label, use the reader, composer settings)
+ROWS = [
+    ("rules only (the composer before the reader)", False, ComposerSettings()),
+    ("reader (default)", True, ComposerSettings()),
+    ("reader + names-unknown-to-corpus veto", True, ComposerSettings(anchor_veto=True)),
+    ("reader, one quote", True, ComposerSettings(reader_quotes=1)),
+    ("reader, top 3 passages read", True, ComposerSettings(passages=3)),
+    ("reader, top 8 passages read", True, ComposerSettings(passages=8)),
+]
+
+
+def run_row(use_reader: bool, settings: ComposerSettings, questions, corpus: Path, index: Path) -> dict:
+    engine = get_engine(*resolve_paths(corpus, index))
+    reader = engine.reader() if use_reader else None
+    if use_reader and reader is None:
+        raise SystemExit("the reader artefact could not be loaded (see the warning above)")
+
+    def composer(retrieval, language, reader_=None, context=None, **_):
+        return compose(retrieval, language, settings, reader=reader, context=context)
+
+    original = qa.answer.compose
+    qa.answer.compose = composer  # the same ask(), with this row's composer
+    try:
+        return evaluate_answers(questions, partial(ask, corpus=corpus, index=index), corpus)
+    finally:
+        qa.answer.compose = original
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", choices=sorted(FILES), default="all")
+    parser.add_argument("--rows", choices=["all", "default"], default="all")
+    args = parser.parse_args()
+    rows = ROWS if args.rows == "all" else ROWS[:2]
+    tmp = Path(tempfile.mkdtemp())
+    indexes: dict[Path, Path] = {}
+    results: dict[tuple[str, str], dict] = {}
+    try:
+        for name, path, corpus in FILES[args.files]:
+            index = indexes.setdefault(corpus, tmp / f"index{len(indexes)}")
+            questions = load_questions(path, corpus)
+            ask(questions[0].question, corpus=corpus, index=index)  # build + warm up
+            for label, use_reader, settings in rows:
+                results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    names = [n for n, _, _ in FILES[args.files]]
+    print("| composer | " + " | ".join(f"{n}: cited-gold / abst. / false abst. / integrity / p50 ms" for n in names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for label, _, _ in rows:
+        cells = []
+        for n in names:
+            r = results[(label, n)]
+            cells.append(
+                f"{r['cited_gold']:.3f} / {r['abstention_on_unanswerable']:.2f} / {r['false_abstention']:.3f}"
+                f" / {r['citation_integrity_errors']} / {r['ask_ms_p50']:.0f}"
+            )
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
