@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -421,3 +422,23 @@ def test_filters_and_overview_helpers(app_module: ModuleType) -> None:
     assert app_module.index_age(None) == "unknown"
     assert app_module.model_name({"models": ["a", "b"]}) == "a + b"
     assert app_module.model_name({"model": "e5"}) == "e5"
+
+
+# -- server settings ----------------------------------------------------------------
+def test_streamlit_reads_the_file_watcher_settings() -> None:
+    """Streamlit, started from the repository root as `make run` does, watches no files.
+
+    Its default watcher recursed into .venv/ and index/ and overflowed the
+    inotify queue; the setting must be what Streamlit itself reads, not just
+    a line in a file.
+    """
+    import subprocess
+
+    probe = (
+        "import json; from streamlit import config; config.get_config_options(force_reparse=True); "
+        "print(json.dumps([config.get_option('server.fileWatcherType'), config.get_option('server.folderWatchBlacklist')]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    watcher, unwatched = json.loads(out.stdout.strip().splitlines()[-1])
+    assert watcher == "none"
+    assert {".venv", "index"} <= set(unwatched)
