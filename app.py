@@ -40,8 +40,9 @@ from qa.answer import ask as warm_ask
 from qa.embed import get_embedder
 from qa.errors import CorpusError, InvalidQuestionError, QAError, UnsafeFileError
 from qa.expand import expansions
-from qa.ingest import ALLOWED_SUFFIXES, DEFAULT_MAX_BYTES, add_file, remove_file
+from qa.ingest import ALLOWED_SUFFIXES, DEFAULT_MAX_BYTES, add_file, restore_file, trash_file
 from qa.langid import detect
+from qa.page_text import page_text
 from qa.retrieve import get_engine, resolve_paths
 from qa.settings import Settings
 
@@ -175,6 +176,93 @@ def build_filters(langs: list[str], sources: list[str], dates: tuple[date, ...] 
         if len(dates) > 1:
             filters["date_to"] = dates[1].isoformat()
     return filters or None
+
+
+def date_scope(articles: Iterable[Any], dates: tuple[date, ...], keep_undated: bool) -> list[str] | None:
+    """The articles a date range keeps, as a source list; None when it cannot be one.
+
+    ``ask()``'s date filter drops every article without a known date, and
+    most articles state none, so a date range would silently hide them. The
+    page turns the range into the articles it keeps: those dated inside it
+    and, unless the user says otherwise, those whose date is unknown (their
+    cards say "date unknown").
+    """
+    lo = dates[0].isoformat() if dates else None
+    hi = dates[-1].isoformat() if len(dates) > 1 else None
+    kept = [
+        a.source
+        for a in articles
+        if (a.date and (lo is None or a.date >= lo) and (hi is None or a.date <= hi)) or (not a.date and keep_undated)
+    ]
+    return sorted(kept) or None
+
+
+def scoped_filters(
+    langs: list[str], sources: list[str], dates: tuple[date, ...] | None, articles: list[Any], keep_undated: bool
+) -> dict[str, Any] | None:
+    """``build_filters`` with a date range applied as the articles it keeps (undated ones included on request)."""
+    if not dates or not keep_undated:
+        return build_filters(langs, sources, dates)
+    scope = date_scope(articles, dates, keep_undated)
+    if scope is None:  # nothing is in range: let ask() say so
+        return build_filters(langs, sources, dates)
+    chosen = [s for s in scope if not sources or s in sources] or None
+    if chosen is None:
+        return build_filters(langs, sources, dates)
+    return build_filters(langs, chosen, None)
+
+
+def match_label(score: float, best: float, answered: bool) -> str:
+    """A plain-words label for a card's score: the raw number is a sum of z-scores nobody can read.
+
+    Related passages of an abstention are weak by definition (they did not
+    answer); a citation is strong when it scores within ``MATCH_MARGIN`` (one
+    standard deviation) of the answer's best card.
+    """
+    return "strong_match" if answered and score >= best - MATCH_MARGIN else "weak_match"
+
+
+MATCH_MARGIN = 1.0
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def _sentence_keys(item: Any) -> set[str]:
+    """The passage's sentences, case and spacing folded, to spot one shown twice."""
+    text, start = item.text, item.start
+    pieces = [text[max(0, s - start) : max(0, e - start)] for s, e in getattr(item, "sentences", ()) or ()]
+    if not any(p.strip() for p in pieces):
+        pieces = _SENTENCE_END.split(text)
+    return {" ".join(p.casefold().split()) for p in pieces if p.strip()}
+
+
+def distinct_passages(passages: Iterable[Any], limit: int = 3) -> list[Any]:
+    """Up to ``limit`` passages of which none repeats a sentence of an earlier one.
+
+    Retrieval windows overlap (two-sentence windows slide by one) and some
+    articles repeat a line (a headline above its own lead), so the top hits
+    often show one sentence twice; the next distinct passage is shown instead.
+    """
+    shown: list[Any] = []
+    seen: set[str] = set()
+    for p in passages:
+        keys = _sentence_keys(p)
+        overlaps = any(q.source == p.source and p.start < q.end and q.start < p.end for q in shown)
+        if overlaps or not keys or keys & seen:
+            continue
+        shown.append(p)
+        seen |= keys
+        if len(shown) >= limit:
+            break
+    return shown
+
+
+def article_choice(article: Any, width: int = 60) -> str:
+    """How the Remove list names an article: its title (shortened at a word) with outlet and date."""
+    title = " ".join((article.title or article.source).split())
+    if len(title) > width:
+        title = title[: width - 1].rsplit(" ", 1)[0].rstrip(" ,.;:-") + "…"
+    details = [x for x in (article.outlet, article.date or "date unknown") if x]
+    return f"{title} ({' · '.join(details)})"
 
 
 def corpus_paths() -> tuple[Path, Path]:
@@ -321,24 +409,32 @@ CSS = """<style>
 </style>"""
 
 
-def card_head(anchor: str, label: str, item: Any) -> str:
+def card_head(anchor: str, label: str, item: Any, lang: str = "en", match: str = "weak_match") -> str:
+    """Outlet, title and date (or "date unknown"), the language and a plain match label.
+
+    What a reader needs to judge a source; the file name (a hash for most
+    articles) shows only in the article view, the raw score only in the
+    label's tooltip.
+    """
     parts = [f'<span class="qa-num">{html.escape(label)}</span>']
     if item.outlet:
         parts.append(f"<b>{html.escape(item.outlet)}</b> · ")
     parts.append(html.escape(item.title or item.source))
-    if item.date:
-        parts.append(f" · {html.escape(item.date)}")
+    when = item.date or page_text(lang, "date_unknown")
+    parts.append(f' · <span class="qa-date">{html.escape(when)}</span>')
     parts.append(f'<span class="qa-tag">{html.escape((item.lang or "?").upper())}</span>')
-    parts.append(f'<span class="qa-tag">score {item.score:.2f}</span>')
-    parts.append(f'<span class="qa-tag">{html.escape(item.source)}</span>')
+    tip = html.escape(f"{page_text(lang, match)} (score {item.score:.2f})", quote=True)
+    parts.append(f'<span class="qa-tag qa-match" title="{tip}">{html.escape(page_text(lang, match))}</span>')
     return f'<div class="qa-card-head" id="{anchor}">{"".join(parts)}</div>'
 
 
-def render_card(corpus: Path, turn: int, key: str, label: str, item: Any, quote: str, question_lang: str) -> None:
+def render_card(
+    corpus: Path, turn: int, key: str, label: str, item: Any, quote: str, question_lang: str, match: str
+) -> None:
     """A citation (or related passage) card; opening it shows the full article."""
     anchor = f"cite-{turn}-{key}"
     with st.container(border=True):
-        st.html(card_head(anchor, label, item))
+        st.html(card_head(anchor, label, item, question_lang, match))
         answer = (getattr(item, "answer_start", None), getattr(item, "answer_end", None))
         st.html(f'<div class="qa-quote">{bold_span(quote, item.start, answer)}</div>')
         translation = getattr(item, "translation", None)
@@ -347,7 +443,7 @@ def render_card(corpus: Path, turn: int, key: str, label: str, item: Any, quote:
         note = language_note(item.lang, question_lang)
         if note:
             st.caption(note)
-        box = st.expander("Show in the full article", key=f"open-{turn}-{key}", on_change="rerun")
+        box = st.expander(page_text(question_lang, "open_article"), key=f"open-{turn}-{key}", on_change="rerun")
         if box.open:
             with box:
                 render_article(corpus, item, quote, f"{anchor}-mark")
@@ -384,15 +480,16 @@ def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
             return
         ans: Answer = turn["answer"]
         st.status(md_escape(turn["status"]), state="complete", expanded=False)
+        lang = ans.language
         if ans.abstained:
-            st.markdown("#### Not in these articles")
+            st.markdown(f"#### {md_escape(page_text(lang, 'not_in_articles'))}")
             if ans.text:
                 st.markdown(md_escape(ans.text))
-            related = ans.passages[:3]
+            related = distinct_passages(ans.passages)
             if related:
-                st.caption("Closest related passages (related, but they do not answer the question):")
+                st.caption(md_escape(page_text(lang, "related_caption")))
             for i, p in enumerate(related, 1):
-                render_card(corpus, tid, f"r{i}", f"Related {i}", p, p.text, ans.language)
+                render_card(corpus, tid, f"r{i}", page_text(lang, "related", n=i), p, p.text, lang, "weak_match")
             return
         text = ans.text
         if ans.short_answer and text.startswith("**"):
@@ -400,8 +497,9 @@ def render_turn(corpus: Path, turn: dict[str, Any]) -> None:
             head, _, text = text.partition("\n\n")
             st.markdown(f"**{md_escape(' '.join(ans.short_answer.split()))}**")
         st.markdown(answer_markdown(text, tid, [c.n for c in ans.citations]))
+        best = max((c.score for c in ans.citations), default=0.0)
         for c in ans.citations:
-            render_card(corpus, tid, str(c.n), f"[{c.n}]", c, c.quote, ans.language)
+            render_card(corpus, tid, str(c.n), f"[{c.n}]", c, c.quote, lang, match_label(c.score, best, True))
 
 
 def history_for_ask(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -449,16 +547,22 @@ def answer_question(question: str, corpus: Path, index: Path, k: int, filters: d
             scope = f" · filters: {_describe(filters)}" if filters else ""
             if ans.focus:  # inferred from the question, applied as a preference
                 scope += f" · favouring {', '.join(ans.focus)}"
-            turn["status"] = (
-                f"Read {len(ans.passages)} passages from {sources} articles · {ans.composer} · {took:.1f} s{scope}"
-            )
+            written = " · written by the language model" if ans.composer == "generative" else ""
+            turn["status"] = f"Read {len(ans.passages)} passages from {sources} articles{written} · {took:.1f} s{scope}"
         status.update(label="Done", state="error" if "error" in turn else "complete")
     turns.append(turn)
     st.rerun()
 
 
 def _describe(filters: dict[str, Any]) -> str:
-    return "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
+    """The filters in a status line; a long article list (a date range's scope) is counted, not listed."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, list):
+            return ", ".join(v) if len(v) <= 3 else f"{len(v)} articles"
+        return str(v)
+
+    return "; ".join(f"{k}={value(v)}" for k, v in filters.items())
 
 
 def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any] | None]:
@@ -491,55 +595,45 @@ def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any]
         key="f_source",
     )
     dated = sorted(a.date for a in articles if a.date)
-    dates = None
+    dates, keep_undated = None, True
+    undated = len(articles) - len(dated)
     if dated and st.sidebar.checkbox(
         "Only articles published between…",
         key="f_use_dates",
-        help="Articles without a known date are left out when this is on.",
+        help=f"{undated} of {len(articles)} articles state no date; they stay in unless you leave them out below.",
     ):
         lo, hi = date.fromisoformat(dated[0]), date.fromisoformat(dated[-1])
         picked = st.sidebar.date_input("Published", (lo, hi), key="f_dates")
         dates = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+        if undated:
+            keep_undated = st.sidebar.checkbox(
+                f"Keep the {undated} articles with no known date", value=True, key="f_keep_undated"
+            )
     k = st.sidebar.slider("Passages to read", 1, 30, 10, key="k")
 
     st.sidebar.subheader("Articles")
     with st.sidebar.form("upload", clear_on_submit=True):
         files = st.file_uploader(
-            "Add articles (.txt, .md, .html)",
-            type=[s.lstrip(".") for s in ALLOWED_SUFFIXES],
+            f"Add articles ({', '.join(ALLOWED_SUFFIXES[:3])})",
+            # No type= list: a browser-side refusal of a PNG left "Add and index" silent.
+            # Every file reaches qa.ingest, which says why it refuses one.
             accept_multiple_files=True,
             max_upload_size=max(1, DEFAULT_MAX_BYTES // 1_000_000),
             key="uploader",
         )
-        if st.form_submit_button("Add and index") and files:
-            bar = st.progress(0.0, text="Saving…")
-            report = ingest_uploads(((f.name, f.getvalue()) for f in files), corpus, index, _progress(bar))
-            bar.empty()
-            st.session_state.upload_report = report
-            st.rerun()  # so the overview and filters above show the new articles
+        if st.form_submit_button("Add and index"):
+            if not files:
+                st.warning(NO_FILES)
+            else:
+                bar = st.progress(0.0, text="Saving…")
+                report = ingest_uploads(((f.name, f.getvalue()) for f in files), corpus, index, _progress(bar))
+                bar.empty()
+                st.session_state.upload_report = report
+                st.rerun()  # so the overview and filters above show the new articles
     show_report(st.session_state.pop("upload_report", None))
 
     if articles:
-        with st.sidebar.form("remove"):
-            victim = st.selectbox(
-                "Remove an article",
-                sorted(by_source),
-                index=None,
-                key="remove_choice",
-                format_func=lambda s: f"{s} · {by_source[s].title[:40]}",
-            )
-            if st.form_submit_button("Remove") and victim:
-                try:
-                    remove_file(corpus, victim)
-                except (UnsafeFileError, FileNotFoundError) as exc:
-                    st.error(md_escape(str(exc)))
-                else:
-                    summary, error = rebuild(corpus, index)
-                    st.session_state.upload_report = UploadReport(summary=summary, error=error)
-                    st.session_state.removed = victim
-                    st.rerun()
-    if st.session_state.get("removed"):
-        st.sidebar.success(f"Removed {md_escape(st.session_state.pop('removed'))}")
+        remove_controls(corpus, index, by_source)
     if st.sidebar.button("Rebuild the index", help="Re-read and re-embed every article from scratch."):
         bar = st.sidebar.progress(0.0, text="Rebuilding…")
         summary, error = rebuild(corpus, index, _progress(bar), force=True)
@@ -549,7 +643,72 @@ def sidebar(corpus: Path, index: Path, engine: Any) -> tuple[int, dict[str, Any]
     if st.sidebar.button("Clear the conversation"):
         st.session_state.turns = []
         st.rerun()
-    return k, build_filters(lang_sel, source_sel, dates)
+    return k, scoped_filters(lang_sel, source_sel, dates, articles, keep_undated)
+
+
+NO_FILES = (
+    "No file to add: choose .txt, .md or .html files first. "
+    "Files of other types (images, PDFs, Word documents) are not accepted; save the article as text or HTML."
+)
+
+
+def remove_controls(corpus: Path, index: Path, by_source: dict[str, Any]) -> None:
+    """Pick an article by title, confirm, move it to the trash; the last removal can be undone.
+
+    The file goes to the corpus's ``.trash/`` folder (which the index never
+    reads) rather than being deleted, so a slip of the mouse costs nothing.
+    """
+    with st.sidebar.form("remove"):
+        victim = st.selectbox(
+            "Remove an article",
+            sorted(by_source, key=lambda s: article_choice(by_source[s]).casefold()),
+            index=None,
+            key="remove_choice",
+            format_func=lambda s: article_choice(by_source[s]),
+        )
+        if st.form_submit_button("Remove") and victim:
+            st.session_state.confirm_remove = victim
+    pending = st.session_state.get("confirm_remove")
+    if pending in by_source:
+        st.sidebar.warning(f"Remove “{md_escape(article_choice(by_source[pending]))}” from the corpus?")
+        yes, no = st.sidebar.columns(2)
+        if yes.button("Yes, remove", key="remove_yes", type="primary"):
+            st.session_state.pop("confirm_remove", None)
+            remove_article(corpus, index, pending, article_choice(by_source[pending]))
+        if no.button("Cancel", key="remove_no"):
+            st.session_state.pop("confirm_remove", None)
+            st.rerun()
+    removed = st.session_state.get("removed")
+    if removed:
+        st.sidebar.success(f"Removed {md_escape(removed['label'])}")
+        if st.sidebar.button("Undo", key="remove_undo", help="Put the article back and index it again."):
+            undo_remove(corpus, index, removed)
+
+
+def remove_article(corpus: Path, index: Path, source: str, label: str) -> None:
+    """Move ``source`` to the trash, update the index and remember it for Undo."""
+    try:
+        trashed = trash_file(corpus, source)
+    except (UnsafeFileError, FileNotFoundError, CorpusError) as exc:
+        st.sidebar.error(md_escape(str(exc)))
+        return
+    summary, error = rebuild(corpus, index)
+    st.session_state.upload_report = UploadReport(summary=summary, error=error)
+    st.session_state.removed = {"source": source, "trashed": trashed, "label": label}
+    st.rerun()
+
+
+def undo_remove(corpus: Path, index: Path, removed: dict[str, str]) -> None:
+    """Bring the last removed article back from the trash and index it again."""
+    st.session_state.pop("removed", None)
+    try:
+        restored = restore_file(corpus, removed["trashed"], removed["source"])
+    except (UnsafeFileError, FileNotFoundError, CorpusError) as exc:
+        st.sidebar.error(md_escape(str(exc)))
+        return
+    summary, error = rebuild(corpus, index)
+    st.session_state.upload_report = UploadReport(saved=[restored.name], summary=summary, error=error)
+    st.rerun()
 
 
 def _progress(bar: Any) -> Progress:

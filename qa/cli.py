@@ -59,10 +59,39 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
-    for rank, p in enumerate(hits, 1):
-        text = " ".join(p.text.split())
-        print(f"{rank:2d}. {p.score:.3f}  {p.source} [{p.lang}] {p.start}-{p.end}\n    {text[:300]}")
+    print(format_hits(hits))
     return 0
+
+
+_TITLE_WIDTH = 48
+_OUTLET_WIDTH = 16
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` on one line, shortened with an ellipsis to fit a table column."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def format_hits(hits: list) -> str:
+    """Search hits as a table a person reads: rank, outlet, title, language, date, file and offsets.
+
+    Raw fusion scores mean nothing to a reader (they are z-score sums), so the
+    rank stands for them; ``--json`` keeps every field for scripts.
+    """
+    if not hits:
+        return "no passages found"
+    header = f"{'#':>3}  {'outlet':<{_OUTLET_WIDTH}}  {'title':<{_TITLE_WIDTH}}  lang  {'date':<10}  file:offsets"
+    rows = [header, "-" * len(header)]
+    for rank, p in enumerate(hits, 1):
+        outlet = _cut(p.outlet or "-", _OUTLET_WIDTH)
+        title = _cut(p.title or p.source, _TITLE_WIDTH)
+        rows.append(
+            f"{rank:>3}  {outlet:<{_OUTLET_WIDTH}}  {title:<{_TITLE_WIDTH}}  {p.lang or '?':<4}  "
+            f"{p.date or 'unknown':<10}  {p.source}:{p.start}-{p.end}"
+        )
+        rows.append(f"     {_cut(p.text, 200)}")
+    return "\n".join(rows)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -132,13 +161,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    """Add every file it can, report each one skipped with its reason; fail only when none was added.
+
+    One unreadable or binary file in a batch must not cost the user the rest
+    of it, and a script must still learn (by the exit status) when the whole
+    batch was refused.
+    """
+    from .errors import CorpusError, UnsafeFileError
     from .ingest import add_file
 
     corpus = _paths(args)["corpus"]
+    added, skipped = [], []
     for name in args.files:
         path = Path(name)
-        saved = add_file(corpus, path.name, path.read_bytes())
-        print(f"added {saved.name}")
+        try:
+            saved = add_file(corpus, path.name, path.read_bytes())
+        except OSError as exc:
+            skipped.append((name, f"cannot be read ({exc.strerror or exc})"))
+        except (UnsafeFileError, CorpusError) as exc:
+            skipped.append((name, str(exc)))
+        else:
+            added.append(saved.name)
+            print(f"added {saved.name}")
+    for name, reason in skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    if not added:
+        print(f"error: nothing was added ({len(skipped)} file(s) skipped)", file=sys.stderr)
+        return 1
     return cmd_build(argparse.Namespace(**{**vars(args), "force": False}))
 
 

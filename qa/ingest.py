@@ -247,3 +247,61 @@ def remove_file(corpus: Path | str, source: str) -> None:
         if not target.is_file():
             raise UnsafeFileError(f"{name!r} is not a regular file")
         target.unlink()
+
+
+TRASH_DIR = ".trash"  # hidden, and a folder: the loader lists only plain files directly in the corpus
+
+
+def trash_file(corpus: Path | str, source: str) -> str:
+    """Move one article into the corpus's ``.trash/`` folder so that removing it can be undone.
+
+    Returns the name it has in the trash (a numeric suffix when an earlier
+    removal left a file of that name there). Same refusals as :func:`remove_file`.
+    """
+    folder = _corpus_dir(corpus)
+    name = _check_plain_name(source or "")
+    with _corpus_lock(folder):
+        target = _inside(folder, name)
+        if not target.exists():
+            raise FileNotFoundError(f"no article named {name!r} in {folder}")
+        if not target.is_file():
+            raise UnsafeFileError(f"{name!r} is not a regular file")
+        trash = folder / TRASH_DIR
+        if trash.is_symlink():
+            raise UnsafeFileError(f"{TRASH_DIR!r} in the corpus is a symbolic link; refusing to move files into it")
+        trash.mkdir(exist_ok=True)
+        kept = _trash_name(trash, name)
+        os.replace(target, trash / kept)
+    return kept
+
+
+def _trash_name(trash: Path, name: str) -> str:
+    """A name not yet taken in the trash: an article removed twice keeps both copies."""
+    stem, suffix = os.path.splitext(name)
+    for i in range(1, 10_000):
+        candidate = name if i == 1 else f"{stem}-{i}{suffix}"
+        if not (trash / candidate).exists():
+            return candidate
+    raise UnsafeFileError(f"too many removed files named like {name!r} in {TRASH_DIR}; empty it")
+
+
+def restore_file(corpus: Path | str, trashed: str, source: str) -> Path:
+    """Move ``trashed`` back from ``.trash/`` as ``source`` (or a free name next to it); return its path.
+
+    An article re-added since with the same bytes is kept and the trashed
+    copy dropped; one with other bytes keeps its name and the restored file
+    gets a numeric suffix, so undo never overwrites anything.
+    """
+    folder = _corpus_dir(corpus)
+    trash = folder / TRASH_DIR
+    old = trash / _check_plain_name(trashed or "")
+    if trash.is_symlink() or old.is_symlink() or not old.is_file():
+        raise FileNotFoundError(f"{trashed!r} is not in the corpus's {TRASH_DIR} folder")
+    name = _check_plain_name(source or "")
+    with _corpus_lock(folder):
+        target, exists = _free_name(folder, name, old.read_bytes())
+        if exists:
+            old.unlink()
+        else:
+            os.replace(old, target)
+    return target

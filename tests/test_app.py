@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -148,7 +149,6 @@ def test_answer_shows_citation_cards(workspace: tuple[Path, Path]) -> None:
     assert len(heads) == len(ans.citations)
     for c, head in zip(ans.citations, heads):
         assert f'id="cite-0-{c.n}"' in head
-        assert f"score {c.score:.2f}" in head
         assert html.escape(c.lang.upper()) in head
         assert html.escape(c.title) in head
         assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
@@ -175,6 +175,37 @@ def test_opening_a_card_shows_the_full_article_with_the_quote_marked(workspace: 
     body = re.sub(r"<script>.*?</script>", "", views[0], flags=re.S)
     assert html.unescape(re.sub(r"<[^>]+>", "", body)) == text
     assert "scrollTop" in views[0]
+
+
+def visible(markup: str) -> str:
+    """The text an HTML snippet shows (tags and their attributes, such as tooltips, removed)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def test_cards_show_outlet_title_and_date_not_jargon(workspace: tuple[Path, Path]) -> None:
+    """A card names the outlet, title and date ("date unknown" when none); the score is a plain label with a tooltip.
+
+    Hash file names, raw scores and the composer's name mean nothing to a
+    reader; the file name shows once the article is opened.
+    """
+    at = ask(start(), ANSWERABLE)
+    ans = last_answer(at)
+    heads = [h for h in htmls(at) if 'class="qa-card-head"' in h]
+    assert heads and len(heads) == len(ans.citations)
+    assert any(c.date is None for c in ans.citations), "the seeds' undated articles are cited"
+    for c, head in zip(ans.citations, heads):
+        shown = visible(head)
+        assert c.title in shown and (c.date or "date unknown") in shown
+        assert not c.outlet or c.outlet in shown
+        assert c.source not in head and "score" not in shown
+        label = re.search(r'<span class="qa-tag qa-match" title="([^"]*)">([^<]*)</span>', head)
+        assert label and label.group(2) in ("strong match", "weak match")
+        assert f"{c.score:.2f}" in html.unescape(label.group(1))  # the number, for who wants it, in the tooltip
+    assert "strong match" in visible(heads[0])  # the best card of an answer
+    assert not [s for s in at.status if re.search(r"\b(reader|rules|extractive)\b", s.label)]
+    c = ans.citations[0]
+    open_card(at, f"0-{c.n}")
+    assert any(c.source in plain(cap.value) for cap in at.caption)
 
 
 def test_follow_up_passes_history(workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,6 +267,63 @@ def test_abstention_shows_not_in_articles_and_related(workspace: tuple[Path, Pat
     assert 1 <= len(related) <= 3
     assert 'id="cite-0-r1"' in related[0]
     assert all("(#cite-" not in m for m in markdowns(at))
+
+
+def test_an_abstention_speaks_the_questions_language(workspace: tuple[Path, Path]) -> None:
+    """A Spanish question that the articles do not answer gets a Spanish heading, caption and card labels."""
+    at = ask(start(), "¿Quién ganó el festival de Eurovisión en 2024?")
+    ans = last_answer(at)
+    assert ans.abstained and ans.language == "es"
+    shown = "\n".join(plain(m) for m in markdowns(at))
+    assert "No está en estos artículos" in shown and "Not in these articles" not in shown
+    captions = [plain(c.value) for c in at.caption]
+    assert any(c.startswith("Pasajes más cercanos") for c in captions)
+    assert not any("Closest related passages" in c for c in captions)
+    heads = [visible(h) for h in htmls(at) if 'class="qa-card-head"' in h]
+    assert heads and all(h.startswith(f"Relacionado {i}") for i, h in enumerate(heads, 1))
+    assert all("coincidencia débil" in h and "weak match" not in h for h in heads)
+    assert {e.label for e in at.expander} == {"Ver en el artículo completo"}
+
+
+def test_page_phrases_cover_the_languages_and_fall_back_to_english() -> None:
+    from qa.page_text import PHRASES, page_text
+
+    for lang in ("en", "de", "nl", "fr", "es", "it", "pl", "pt", "ru"):
+        assert set(PHRASES[lang]) == set(PHRASES["en"]), lang
+        assert "{n}" in PHRASES[lang]["related"], lang
+    assert len({PHRASES[x]["not_in_articles"] for x in PHRASES}) == len(PHRASES)  # none left in English
+    assert page_text("nl", "not_in_articles") == "Niet in deze artikelen"
+    assert page_text("xx", "related", n=2) == "Related 2" and page_text(None, "date_unknown") == "date unknown"
+
+
+def test_related_cards_never_repeat_a_sentence(workspace: tuple[Path, Path], app_module: ModuleType) -> None:
+    """Overlapping windows and repeated lines are shown once; the next distinct passage takes their place."""
+    from qa.types import Passage
+
+    text = "Headline here.\nHeadline here.\nFirst sentence is long. Second sentence follows. Third one ends."
+
+    def span(sentence: str, after: int = 0) -> tuple[int, int]:
+        start = text.index(sentence, after)
+        return start, start + len(sentence)
+
+    s1, s2, s3 = span("First sentence is long."), span("Second sentence follows."), span("Third one ends.")
+    t1, t2 = span("Headline here."), span("Headline here.", 1)
+
+    def passage(*spans: tuple[int, int], score: float) -> Passage:
+        start, end = spans[0][0], spans[-1][1]
+        return Passage("a.txt", "t", "en", start, end, text[start:end], score, sentences=spans)
+
+    a, b = passage(s1, s2, score=3.0), passage(s2, s3, score=2.0)  # sliding windows: b repeats s2
+    h1, h2 = passage(t1, score=1.5), passage(t2, score=1.4)  # the same line written twice
+    c = Passage("b.txt", "u", "en", 0, 20, "Another article says", 1.0, sentences=((0, 20),))
+    assert app_module.distinct_passages([a, b, h1, h2, c]) == [a, h1, c]
+    assert app_module.distinct_passages([a, b], limit=3) == [a]
+
+    at = ask(start(), UNANSWERABLE)
+    shown = [visible(h) for h in htmls(at) if 'class="qa-quote"' in h]
+    assert len(shown) >= 2
+    sentences = [" ".join(x.split()).casefold() for q in shown for x in re.split(r"(?<=[.!?])\s+|\n+", q) if x.strip()]
+    assert len(sentences) == len(set(sentences)), sentences
 
 
 def test_language_filter_changes_the_result(workspace: tuple[Path, Path]) -> None:
@@ -356,6 +444,21 @@ def test_upload_through_the_sidebar_is_cited_next(private_workspace: tuple[Path,
     assert ans.citations[0].source == "Tallinn_tram.txt"
 
 
+def test_add_and_index_explains_unsupported_or_missing_files(private_workspace: tuple[Path, Path]) -> None:
+    """A PNG reaches the upload handler and is refused with its reason; pressing the button with nothing says so."""
+    corpus, _ = private_workspace
+    at = start()
+    at.button(key="FormSubmitter:upload-Add and index").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No file to add" in plain(w.value) for w in at.sidebar.warning)
+    at.file_uploader(key="uploader").set_value([("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")])
+    at.button(key="FormSubmitter:upload-Add and index").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [plain(e.value) for e in at.sidebar.error]
+    assert any("photo.png" in e and "unsupported file type '.png'" in e for e in errors), errors
+    assert not (corpus / "photo.png").exists()
+
+
 def test_upload_handler_html_and_refusals(private_workspace: tuple[Path, Path], app_module: ModuleType) -> None:
     corpus, index = private_workspace
     stages: list[str] = []
@@ -382,14 +485,68 @@ def test_upload_handler_html_and_refusals(private_workspace: tuple[Path, Path], 
     assert any(p.source == "porto.txt" for p in ans.passages)
 
 
-def test_remove_article_from_the_sidebar(private_workspace: tuple[Path, Path]) -> None:
+def test_remove_asks_for_confirmation_and_can_be_undone(private_workspace: tuple[Path, Path]) -> None:
+    """The Remove list names articles by title, removing asks first, moves the file to .trash/ and Undo restores it."""
     corpus, _ = private_workspace
+    original = (corpus / HOSTILE_NAME).read_bytes()
     at = start()
+    articles = int(next(m.value for m in at.sidebar.metric if m.label == "Articles"))
+    choices = at.selectbox(key="remove_choice").options
+    assert not [c for c in choices if re.search(r"\b[0-9a-f]{16}\.txt\b", c)], choices  # no hash file names
+    assert any("Lisbon harbour" in c and "date unknown" in c for c in choices), choices
+    assert any(c.startswith("Putin Calls Aliyev") and "2024-08-28" in c for c in choices), choices
+
     at.selectbox(key="remove_choice").set_value(HOSTILE_NAME)
     at.button(key="FormSubmitter:remove-Remove").click().run()
+    assert (corpus / HOSTILE_NAME).read_bytes() == original  # nothing happens before the confirmation
+    assert any("Lisbon harbour" in plain(w.value) for w in at.sidebar.warning)
+    at.button(key="remove_no").click().run()
+    assert (corpus / HOSTILE_NAME).exists()
+    assert not [w for w in at.sidebar.warning if "Lisbon harbour" in plain(w.value)]
+
+    at.selectbox(key="remove_choice").set_value(HOSTILE_NAME)
+    at.button(key="FormSubmitter:remove-Remove").click().run()
+    at.button(key="remove_yes").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not (corpus / HOSTILE_NAME).exists()
+    assert (corpus / ".trash" / HOSTILE_NAME).read_bytes() == original
     assert HOSTILE_NAME not in at.selectbox(key="remove_choice").options
+    assert int(next(m.value for m in at.sidebar.metric if m.label == "Articles")) == articles - 1  # trash not indexed
+    assert any("Lisbon harbour" in plain(s.value) for s in at.sidebar.success)
+
+    at.button(key="remove_undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (corpus / HOSTILE_NAME).read_bytes() == original and not (corpus / ".trash" / HOSTILE_NAME).exists()
+    assert int(next(m.value for m in at.sidebar.metric if m.label == "Articles")) == articles
+    assert any("Lisbon harbour" in c for c in at.selectbox(key="remove_choice").options)
+
+
+def test_a_date_range_keeps_articles_of_unknown_date(workspace: tuple[Path, Path]) -> None:
+    """With the date range on, undated articles are still searched (their cards say "date unknown") unless left out."""
+    at = start()
+    at.checkbox(key="f_use_dates").check().run()
+    assert at.checkbox(key="f_keep_undated").value is True
+    ask(at, ANSWERABLE)
+    ans = last_answer(at)
+    assert not ans.abstained
+    assert any(p.date is None for p in ans.passages) and any(p.date for p in ans.passages)
+    assert any("date unknown" in visible(h) for h in htmls(at) if 'class="qa-card-head"' in h)
+    at.checkbox(key="f_keep_undated").uncheck().run()
+    ask(at, ANSWERABLE)
+    assert all(p.date for p in last_answer(at).passages)
+
+
+def test_date_scope_helper(app_module: ModuleType) -> None:
+    from datetime import date
+    from types import SimpleNamespace as A
+
+    arts = [A(source="a", date="2024-01-05"), A(source="b", date="2024-03-01"), A(source="c", date=None)]
+    span = (date(2024, 1, 1), date(2024, 1, 31))
+    assert app_module.date_scope(arts, span, keep_undated=True) == ["a", "c"]
+    assert app_module.date_scope(arts, span, keep_undated=False) == ["a"]
+    assert app_module.scoped_filters(["en"], [], span, arts, True) == {"lang": ["en"], "source": ["a", "c"]}
+    assert app_module.scoped_filters([], ["b", "c"], span, arts, True) == {"source": ["c"]}
+    assert app_module.scoped_filters([], [], span, arts, False) == {"date_from": "2024-01-01", "date_to": "2024-01-31"}
 
 
 def test_sidebar_overview(workspace: tuple[Path, Path]) -> None:
@@ -421,3 +578,23 @@ def test_filters_and_overview_helpers(app_module: ModuleType) -> None:
     assert app_module.index_age(None) == "unknown"
     assert app_module.model_name({"models": ["a", "b"]}) == "a + b"
     assert app_module.model_name({"model": "e5"}) == "e5"
+
+
+# -- server settings ----------------------------------------------------------------
+def test_streamlit_reads_the_file_watcher_settings() -> None:
+    """Streamlit, started from the repository root as `make run` does, watches no files.
+
+    Its default watcher recursed into .venv/ and index/ and overflowed the
+    inotify queue; the setting must be what Streamlit itself reads, not just
+    a line in a file.
+    """
+    import subprocess
+
+    probe = (
+        "import json; from streamlit import config; config.get_config_options(force_reparse=True); "
+        "print(json.dumps([config.get_option('server.fileWatcherType'), config.get_option('server.folderWatchBlacklist')]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    watcher, unwatched = json.loads(out.stdout.strip().splitlines()[-1])
+    assert watcher == "none"
+    assert {".venv", "index"} <= set(unwatched)

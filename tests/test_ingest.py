@@ -226,3 +226,26 @@ def test_outlet_span_points_at_the_credit(text: str, outlet: str | None) -> None
     dated = " date 2024-08-28 " + text
     start, end = date_span_of(dated)
     assert dated[start:end] == "2024-08-28"
+
+
+def test_trash_and_restore_undo_a_removal_and_the_trash_is_never_indexed(corpus: Path) -> None:
+    from qa.ingest import TRASH_DIR, restore_file, trash_file
+    from qa.load import load_corpus
+
+    first = add_file(corpus, "a.txt", ARTICLE)
+    assert trash_file(corpus, "a.txt") == "a.txt"
+    assert not first.exists() and (corpus / TRASH_DIR / "a.txt").read_bytes() == ARTICLE
+    loaded, skipped = load_corpus(corpus)
+    assert loaded == [] and skipped == []  # the trash is neither indexed nor reported
+    # Removed again after a re-upload: both copies are kept in the trash.
+    add_file(corpus, "a.txt", ARTICLE + b"More.\n")
+    assert trash_file(corpus, "a.txt") == "a-2.txt"
+    assert restore_file(corpus, "a.txt", "a.txt") == corpus / "a.txt"
+    assert (corpus / "a.txt").read_bytes() == ARTICLE
+    # Undo never overwrites: an article of that name now gets a suffix.
+    assert restore_file(corpus, "a-2.txt", "a.txt") == corpus / "a-2.txt"
+    assert articles(corpus) == ["a-2.txt", "a.txt"] and not list((corpus / TRASH_DIR).iterdir())
+    with pytest.raises(FileNotFoundError):
+        restore_file(corpus, "a.txt", "a.txt")
+    with pytest.raises(UnsafeFileError):
+        trash_file(corpus, "../a.txt")

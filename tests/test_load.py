@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS, write_article
 
 from qa.clean import content_spans
@@ -92,3 +93,52 @@ def test_question_language_detection() -> None:
     assert detect("Waarom belde Blinken met president Aliyev?") == "nl"
     assert detect("Pourquoi Aliyev a-t-il refusé de venir à Grenade ?") == "fr"
     assert detect("Aliyev Granada?", fallback="en") == "en"  # too short to tell
+
+
+# Datelines and credits of many outlets: (dateline, ISO date or None, the date as written, outlet).
+DATELINES = [
+    ("BERLIN, 3. März (dpa) – Die Regierung hat", None, None, "dpa"),
+    ("PARIS, le 3 mars (AFP) – Le gouvernement a", None, None, "AFP"),
+    ("14 de marzo de 2025 (EFE)", "2025-03-14", "14 de marzo de 2025", "EFE"),
+    ("Amsterdam, 3 maart – De gemeente heeft", None, None, None),
+    ("ROMA, 5 marzo (ANSA) – Il governo ha", None, None, "ANSA"),
+    ("Warszawa, 4 marca (PAP) – Rząd przyjął", None, None, "PAP"),
+    ("LONDON, March 3 (Reuters) - The government", None, None, "Reuters"),
+    ("Sevilla, 14 de marzo de 2025 (EFE). El puerto", "2025-03-14", "14 de marzo de 2025", "EFE"),
+    ("14 de marzo de 2025 (Agencia Levante)", "2025-03-14", "14 de marzo de 2025", "Agencia Levante"),
+    ("LONDON, March 3, 2025 (Reuters) - The government", "2025-03-03", "March 3, 2025", "Reuters"),
+    ("BERLIN, 3. März 2025 (dpa) – Die Regierung", "2025-03-03", "3. März 2025", "dpa"),
+    ("Amsterdam, 3 maart 2025 – De gemeente", "2025-03-03", "3 maart 2025", None),
+    ("Warszawa, 4 listopada 2024 (PAP) – Rząd", "2024-11-04", "4 listopada 2024", "PAP"),
+    ("Москва, 3 марта 2025 (ТАСС) – Правительство", "2025-03-03", "3 марта 2025", "ТАСС"),
+    ("Lisboa, 3 de março de 2025 (Lusa) – O governo", "2025-03-03", "3 de março de 2025", "Lusa"),
+    ("Wien, 03.03.2025 (APA) – Die Regierung", "2025-03-03", "03.03.2025", "APA"),
+    ("Wien, 31. Februar 2025 (APA) – Die Regierung", None, None, "APA"),  # no such day
+    ("Op 29 juli heeft de minister gebeld.", None, None, None),  # running text, not a dateline
+    ("the talks, 3 March 2025 - were held", None, None, None),  # lower case: running text
+]
+
+
+@pytest.mark.parametrize(("dateline", "iso", "written", "outlet"), DATELINES)
+def test_datelines_of_many_languages(dateline: str, iso: str | None, written: str | None, outlet: str | None) -> None:
+    """Date and outlet come from the dateline, and their spans point at exactly what the text writes."""
+    from qa.metadata import date_of, date_span_of, outlet_of, outlet_span_of, title_of
+
+    text = f"A headline about the port\n\n{dateline} more text.\nA second sentence.\n"
+    assert date_of(text) == iso
+    span = date_span_of(text)
+    assert (text[span[0] : span[1]] if span else None) == written
+    assert outlet_of(text) == outlet
+    span = outlet_span_of(text)
+    assert (text[span[0] : span[1]] if span else None) == outlet
+    assert title_of(text, fallback="x") == "A headline about the port"
+
+
+def test_a_dateline_line_is_not_the_title(small_corpus: Path) -> None:
+    """An article that opens with its dateline is titled by its first real line and loads date and outlet."""
+    text = "14 de marzo de 2025 (Agencia Levante)\nEl puerto de Valencia estrena su terminal de hidrógeno\n"
+    write_article(small_corpus, "valencia.txt", text + "La terminal costó 30 millones de euros, dijo el puerto.\n")
+    article = _by_source(small_corpus)[0]["valencia.txt"].article
+    assert article.title == "El puerto de Valencia estrena su terminal de hidrógeno"
+    assert (article.date, article.outlet) == ("2025-03-14", "Agencia Levante")
+    assert text[article.date_span[0] : article.date_span[1]] == "14 de marzo de 2025"
