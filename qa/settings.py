@@ -126,7 +126,7 @@ class Settings:
             "models": list(self.models),
             "chunking": asdict(self.chunking),
             "lexical": 6,
-            "metadata": 3,  # articles record where their date and outlet are written
+            "metadata": 4,  # datelines and agency credits of many languages (3: where date and outlet are written)
             "align_layer": self.align_layer,
             "dictionaries": default().available(),
         }
