@@ -10,8 +10,9 @@ $(STAMP): requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)  ## venv + packages + embedding model (converted once into ~/.cache/qa-news)
+setup: $(STAMP)  ## venv + packages + embedding model and int8 reader (built once into ~/.cache/qa-news)
 	$(PY) -m qa.e5convert
+	$(PY) -m qa.read_int8
 	$(PY) -m qa.dictionary --setup || true
 
 build: setup  ## build or update index/ from seeds/

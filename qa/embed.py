@@ -234,14 +234,8 @@ class NumpyBert:
         pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), captured
 
-    def hidden(
-        self, batch: list[list[int]], layers: Sequence[dict[str, np.ndarray]] | None = None, capture: int = 0
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Last token states ``(n, length, dim)``, the padding mask, and the states after layer ``capture``.
-
-        ``layers`` replaces the encoder's own stack (the reader runs the base's
-        lower layers and its own trained top layers through this same code).
-        """
+    def embed(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The embedding layer's output ``(n, length, dim)`` for padded ``batch``, and its padding mask."""
         w = self.weights
         n, length = len(batch), max(len(ids) for ids in batch)
         ids = np.full((n, length), self.pad_id, dtype=np.int64)
@@ -251,7 +245,18 @@ class NumpyBert:
             mask[row, : len(seq)] = 1.0
         x = w["embeddings.word_embeddings.weight"][ids.ravel()].reshape(n, length, self.dim)
         x = x + w["embeddings.position_embeddings.weight"][:length] + w["embeddings.token_type_embeddings.weight"][0]
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        return _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps), mask
+
+    def hidden(
+        self, batch: list[list[int]], layers: Sequence[dict[str, np.ndarray]] | None = None, capture: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Last token states ``(n, length, dim)``, the padding mask, and the states after layer ``capture``.
+
+        ``layers`` replaces the encoder's own stack (the reader runs the base's
+        lower layers and its own trained top layers through this same code).
+        """
+        x, mask = self.embed(batch)
+        n, length = mask.shape
         x = x.reshape(n * length, self.dim)
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # padded keys get no attention
         head = self.dim // self.heads

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .embed import NumpyBert, layer_weights, query_blas, read_safetensors
+from .read_int8 import load_session
 
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 MAX_QUESTION_TOKENS = 48
@@ -105,7 +106,7 @@ def best_span(
 class Reader:
     """The trained reader on top of a loaded base encoder (thread-safe)."""
 
-    def __init__(self, base: NumpyBert, folder: Path = READER_DIR):
+    def __init__(self, base: NumpyBert, folder: Path = READER_DIR, int8: bool = True):
         card_path, weights_path = folder / "reader.json", folder / "reader.safetensors"
         if not card_path.is_file() or not weights_path.is_file():
             raise ReaderError(f"reader artefact not found in {folder.name}/ (train it: python -m training train)")
@@ -126,6 +127,15 @@ class Reader:
         self.head_b = head_b
         self.threshold = float(self.card.get("no_answer_threshold", 0.0))
         self._lock = threading.Lock()
+        # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
+        self.session = load_session(self, folder) if int8 else None
+
+    def logits(self, batch: list[list[int]]) -> np.ndarray:
+        """Start/end logits ``(n, length, 2)`` of padded token batches."""
+        if self.session is not None:
+            return self.session.logits(batch)
+        hidden, _, _ = self.base.hidden(batch, layers=self.layers)
+        return hidden @ self.head + self.head_b
 
     def read(self, question: str, windows: list[str]) -> list[Reading]:
         """One verdict per window, in the windows' order."""
@@ -138,8 +148,7 @@ class Reader:
         with self._lock, query_blas():
             for lo in range(0, len(order), 8):
                 rows = order[lo : lo + 8]
-                hidden, _, _ = self.base.hidden([inputs[r].ids for r in rows], layers=self.layers)
-                logits = hidden @ self.head + self.head_b
+                logits = self.logits([inputs[r].ids for r in rows])
                 for j, r in enumerate(rows):
                     e = inputs[r]
                     score, first, last, null = best_span(logits[j, :, 0], logits[j, :, 1], e.passage_from, len(e.offsets))

@@ -598,3 +598,14 @@ def test_streamlit_reads_the_file_watcher_settings() -> None:
     watcher, unwatched = json.loads(out.stdout.strip().splitlines()[-1])
     assert watcher == "none"
     assert {".venv", "index"} <= set(unwatched)
+
+
+def test_the_answer_span_is_bold_inside_the_quote_and_the_article(app_module: ModuleType) -> None:
+    """The reader's short answer is bolded where it stands; markup in the text stays text."""
+    bold = app_module.bold_span
+    assert bold("Macron und <Scholz>", 100, (100, 106)) == '<b class="qa-answer">Macron</b> und &lt;Scholz&gt;'
+    assert bold("Macron und <Scholz>", 100, (111, 119)) == 'Macron und <b class="qa-answer">&lt;Scholz&gt;</b>'
+    assert bold("a <b>", 0, None) == bold("a <b>", 0, (None, None)) == "a &lt;b&gt;"
+    assert bold("abc", 10, (5, 12)) == "abc"  # a span outside the quote is ignored, never misplaced
+    page = app_module.article_html("Intro. Macron und Scholz. Outro.", 7, 25, "m", (7, 13))
+    assert '<mark id="m" class="qa-mark"><b class="qa-answer">Macron</b> und Scholz.</mark>' in page

@@ -214,3 +214,19 @@ def test_cited_before_ignores_malformed_citations() -> None:
     ]
     assert cited_before(history) == [("b.txt", 1, 9)]
     assert cited_before(None) == [] and cited_before([{"role": "user", "content": "q"}]) == []
+
+
+def test_int8_reader_agrees_with_the_exact_numpy_one(base) -> None:
+    """make setup builds the int8 encoder; it must read like the fp32 layers it was quantised from."""
+    exact = Reader(base, READER_DIR, int8=False)
+    fast = Reader(base, READER_DIR)
+    assert exact.session is None and fast.session is not None, "run make setup (python -m qa.read_int8)"
+    text = (Path(__file__).resolve().parent.parent / "seeds" / "000_a188032d522a8897.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip()]
+    windows = [" ".join(lines[i : i + 3]) for i in range(0, 12, 3)]
+    for question in QUESTIONS[:3]:
+        a, b = exact.read(question, windows), fast.read(question, windows)
+        assert [round(x.margin, 0) for x in a] == pytest.approx([round(y.margin, 0) for y in b], abs=1.5)
+        best_a, best_b = max(a, key=lambda r: r.margin), max(b, key=lambda r: r.margin)
+        assert best_a.window == best_b.window
+        assert best_a.start < best_b.end and best_b.start < best_a.end  # the same answer, give or take a token

@@ -228,27 +228,44 @@ def split_titles(titles: list[str], every: int = 5) -> set[str]:
 
 
 def build(out_dir: Path, seed: int = 13) -> dict[str, Any]:
-    """Write ``train.jsonl`` and ``val.jsonl`` and return their counts."""
-    rng = random.Random(seed)
+    """Write ``train.jsonl`` and ``val.jsonl`` and return their counts.
+
+    Two passes, as the shipped reader's data was made: the parallel SQuAD 2.0
+    files (en, es, with their cross-lingual pairs) shuffled with ``seed``, then
+    the single-language sources appended in file order with ``seed + 1``.
+    """
     by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
-    questions = [q for qs in by_lang.values() for q in qs]
     # SQuAD's articles are split once, whatever the language; other sources by their own titles.
     val_titles = split_titles(list(SQUAD2_DEV_TITLES))
     for qs in by_lang.values():
         own = sorted({q.title for q in qs} - set(SQUAD2_DEV_TITLES))
         val_titles |= split_titles(own)
-    pairs = align_translations(by_lang["en"], by_lang["es"]) if {"en", "es"} <= by_lang.keys() else []
-    examples: list[Example] = []
-    for q in questions:
-        examples.extend(examples_for(q, rng))
+    rng = random.Random(seed)
+    parallel = [lang for lang in ("en", "es") if lang in by_lang]
+    pairs = align_translations(by_lang["en"], by_lang["es"]) if len(parallel) == 2 else []
+    first: list[Example] = []
+    for lang in parallel:
+        for q in by_lang[lang]:
+            first.extend(examples_for(q, rng))
     for en, es in pairs:  # each question asked of the other language's paragraph
-        examples.extend(examples_for(en, rng, asker=es))
-        examples.extend(examples_for(es, rng, asker=en))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, Any] = {"questions": len(questions), "aligned_pairs": len(pairs), "val_titles": sorted(val_titles)}
+        first.extend(examples_for(en, rng, asker=es))
+        first.extend(examples_for(es, rng, asker=en))
+    splits: dict[str, list[Example]] = {}
     for split in ("train", "val"):
-        rows = [e for e in examples if (e.title in val_titles) == (split == "val")]
+        rows = [e for e in first if (e.title in val_titles) == (split == "val")]
         rng.shuffle(rows)
+        splits[split] = rows
+    rng = random.Random(seed + 1)
+    for lang, qs in by_lang.items():
+        if lang in parallel:
+            continue
+        for q in qs:
+            for e in examples_for(q, rng):
+                splits["val" if e.title in val_titles else "train"].append(e)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    questions = sum(len(qs) for qs in by_lang.values())
+    counts: dict[str, Any] = {"questions": questions, "aligned_pairs": len(pairs), "val_titles": sorted(val_titles)}
+    for split, rows in splits.items():
         with open(out_dir / f"{split}.jsonl", "w", encoding="utf-8") as fh:
             for e in rows:
                 fh.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")

