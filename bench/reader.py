@@ -45,11 +45,16 @@ FILES["all"] = FILES["seeds"] + FILES["corpus2"]
 # (label, use the reader, composer settings)
 ROWS = [
     ("rules only (the composer before the reader)", False, ComposerSettings()),
-    ("reader (default)", True, ComposerSettings()),
-    ("reader + names-unknown-to-corpus veto", True, ComposerSettings(anchor_veto=True)),
-    ("reader, one quote", True, ComposerSettings(reader_quotes=1)),
-    ("reader, top 3 passages read", True, ComposerSettings(passages=3)),
-    ("reader, top 8 passages read", True, ComposerSettings(passages=8)),
+    ("reader alone: its span decides, its no-answer abstains", True, ComposerSettings(reader_mode="reader")),
+    ("rules + reader margin, weight 1 (default)", True, ComposerSettings()),
+    ("rules + reader margin, weight 2", True, ComposerSettings(reader_weight=2.0)),
+    ("rules + reader margin, weight 1, with the reader's no-answer veto", True, ComposerSettings(reader_veto=True)),
+    ("reader alone + names-unknown-to-corpus veto", True, ComposerSettings(reader_mode="reader", anchor_veto=True)),
+    ("reader alone, one quote", True, ComposerSettings(reader_mode="reader", reader_quotes=1)),
+    ("reader alone, no date-line / credit-line citations", True, ComposerSettings(reader_mode="reader", metadata_citations=False)),
+    ("reader alone, no pronoun antecedents", True, ComposerSettings(reader_mode="reader", antecedents=False)),
+    ("reader alone, top 3 passages read", True, ComposerSettings(reader_mode="reader", passages=3)),
+    ("reader alone, top 8 passages read", True, ComposerSettings(reader_mode="reader", passages=8)),
 ]
 
 
@@ -59,8 +64,8 @@ def run_row(use_reader: bool, settings: ComposerSettings, questions, corpus: Pat
     if use_reader and reader is None:
         raise SystemExit("the reader artefact could not be loaded (see the warning above)")
 
-    def composer(retrieval, language, reader_=None, context=None, **_):
-        return compose(retrieval, language, settings, reader=reader, context=context)
+    def composer(retrieval, language, reader_=None, **_):
+        return compose(retrieval, language, settings, reader=reader)
 
     original = qa.answer.compose
     qa.answer.compose = composer  # the same ask(), with this row's composer
@@ -73,9 +78,9 @@ def run_row(use_reader: bool, settings: ComposerSettings, questions, corpus: Pat
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion"], default="all")
     args = parser.parse_args()
-    rows = ROWS if args.rows == "all" else ROWS[:2]
+    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5]}[args.rows]
     tmp = Path(tempfile.mkdtemp())
     indexes: dict[Path, Path] = {}
     results: dict[tuple[str, str], dict] = {}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .compose import compose
+from .compose import compose, context_passages
 from .fold import salient_words, words
 from .langid import detect
 from .llm import generative_answer
@@ -87,7 +87,11 @@ def ask(
     if progress:
         progress("composing")
     reader = engine.reader()
-    composed = compose(retrieval, language, reader=reader, context=cited_before(history))
+    if query != text:
+        # A follow-up is read first around what the last answer quoted, then in what retrieval found.
+        around = context_passages(retrieval.data, cited_before(history))
+        retrieval.passages = around + [p for p in retrieval.passages if p.chunk_id >= 0]
+    composed = compose(retrieval, language, reader=reader)
     composer = "reader" if reader is not None else "rules"
     answer_text, citations, abstained = composed.text, composed.citations, composed.abstained
     if engine.settings.llm_url and retrieval.passages:

@@ -73,6 +73,13 @@ class ComposerSettings:
     reader_second_margin: float = 2.0
     reader_margin: float = 0.0
     anchor_veto: bool = False
+    metadata_citations: bool = True  # cite the article's date / credit line for "when" / "which agency"
+    antecedents: bool = True  # a quote opening with "He"/"Dies" brings the sentence it points back to
+    # "reader": the reader's span decides (and its no-answer abstains); "fusion": the reader's
+    # per-sentence margin is one more feature of the hand-built composer, weighted by reader_weight.
+    reader_mode: str = "fusion"
+    reader_weight: float = 1.0
+    reader_veto: bool = False  # with the reader as a feature: abstain when no sentence has a span beating no-answer (off: it refused the user's own example)
 
 
 @dataclass
@@ -148,8 +155,10 @@ def with_antecedent(c: Scored, retrieval: Retrieval, taken: list[Scored]) -> Sco
     return c
 
 
-def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, language: str = "en") -> list[Scored]:
-    """Every sentence of the top passages, scored against the question."""
+def candidate_sentences(
+    retrieval: Retrieval, settings: ComposerSettings, language: str = "en", reader: Reader | None = None
+) -> list[Scored]:
+    """Every sentence of the top passages, scored against the question (and by the reader, when given)."""
     data = retrieval.data
     seen: dict[tuple[str, int, int], tuple[int, Passage]] = {}
     for rank, p in enumerate(retrieval.passages[: settings.passages]):
@@ -174,6 +183,13 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
         aligned = np.asarray([retrieval.alignment.get(int(r), np.nan) for r in rows])
         if not np.isnan(aligned).any():
             total += settings.align * zscore(aligned)
+    spans: dict[tuple[str, int, int], tuple[int, int]] = {}
+    if reader is not None and settings.reader_weight:
+        margins, spans = reader_sentences(retrieval, reader, settings)
+        found = np.asarray([margins.get(k, np.nan) for k in keys])
+        if np.isfinite(found).any():
+            found = np.where(np.isfinite(found), found, np.nanmin(np.where(np.isfinite(found), found, np.nan)))
+            total += settings.reader_weight * zscore(found)
     out = []
     for i, key in enumerate(keys):
         rank, passage = seen[key]
@@ -192,9 +208,28 @@ def candidate_sentences(retrieval: Retrieval, settings: ComposerSettings, langua
             + settings.terms * term_coverage(groups, sentence, str(langs[i]))
             + settings.hinted * retrieval.hints.boost(data.articles[source])
         )
-        out.append(Scored(source, s, e, float(score), float(raw[i]), passage, typed))
+        out.append(Scored(source, s, e, float(score), float(raw[i]), passage, typed, answer=spans.get(key)))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def reader_sentences(
+    retrieval: Retrieval, reader: Reader, settings: ComposerSettings
+) -> tuple[dict[tuple[str, int, int], float], dict[tuple[str, int, int], tuple[int, int]]]:
+    """The reader's margin for each sentence of the top windows, and its answer span where it beats no-answer."""
+    windows = reader_windows(retrieval, settings.passages)
+    relative = [[(s - w.start, e - w.start) for s, e in w.sentences] for w in windows]
+    margins: dict[tuple[str, int, int], float] = {}
+    spans: dict[tuple[str, int, int], tuple[int, int]] = {}
+    for r in reader.read(retrieval.question, [w.text for w in windows], relative):
+        w = windows[r.window]
+        for (s, e), m, (a0, a1) in zip(w.sentences, r.sentence_margins, r.sentence_spans):
+            key = (w.source, s, e)
+            if m > margins.get(key, -np.inf):
+                margins[key] = m
+                if m > reader.threshold and a1 > a0:
+                    spans[key] = (w.start + a0, w.start + a1)
+    return margins, spans
 
 
 def term_coverage(groups: list[set[str]], sentence: str, lang: str) -> float:
@@ -411,23 +446,18 @@ def compose(
     language: str,
     settings: ComposerSettings | None = None,
     reader: Reader | None = None,
-    context: list[tuple[str, int, int]] | None = None,
 ) -> Composed:
-    """The answer to one retrieval, in ``language``: read by the trained reader, or by the rules without one.
-
-    ``context``: the spans the previous answer cited, as ``(source, start,
-    end)``; a follow-up is read around them first ("Who was to mediate
-    them?" is answered next to the quote it refers to).
-    """
+    """The answer to one retrieval, in ``language``: the rules with the reader as a feature (default),
+    the reader alone (``reader_mode="reader"``), or the rules alone without a reader."""
     settings = settings or ComposerSettings()
     if not asks_something(retrieval.question):
         return Composed(abstain_message(language), [], True)
     if not has_topic(retrieval.question, language):
         # "Why?" with nothing before it: any passage would be a guess.
         return Composed(topic_message(language), [], True)
-    if reader is not None:
-        return compose_read(retrieval, language, reader, settings, context or [])
-    return compose_rules(retrieval, language, settings)
+    if reader is not None and settings.reader_mode == "reader":
+        return compose_read(retrieval, language, reader, settings)
+    return compose_rules(retrieval, language, settings, reader)
 
 
 def compose_read(
@@ -435,7 +465,6 @@ def compose_read(
     language: str,
     reader: Reader,
     settings: ComposerSettings,
-    context: list[tuple[str, int, int]] | None = None,
 ) -> Composed:
     """The reader's best answer span over the top windows, cited by the sentence(s) that hold it; or abstain.
 
@@ -443,7 +472,7 @@ def compose_read(
     the best span must beat no-answer by the threshold calibrated on the
     reader's validation split (``Reader.threshold``).
     """
-    windows = context_windows(retrieval, context or []) + reader_windows(retrieval, settings.passages)
+    windows = reader_windows(retrieval, settings.passages)
     readings = sorted(reader.read(retrieval.question, [w.text for w in windows]), key=lambda r: -r.margin)
     if not readings or readings[0].margin <= reader.threshold + settings.reader_margin:
         return Composed(abstain_message(language), [], True)
@@ -462,8 +491,12 @@ def compose_read(
         c = Scored(w.source, inside[0][0], inside[-1][1], r.margin, 0.0, w.passage, answer=answer)
         if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
             chosen.append(c)
-    kind = expected_type(retrieval.question, language)
-    return render(retrieval, language, [with_antecedent(c, retrieval, chosen) for c in chosen], kind)
+    # The kind asked for decides only which metadata is cited too (a "when" answer's date line, a
+    # "which agency" answer's credit line); the reader alone decides what answers.
+    kind = expected_type(retrieval.question, language) if settings.metadata_citations else None
+    if settings.antecedents:
+        chosen = [with_antecedent(c, retrieval, chosen) for c in chosen]
+    return render(retrieval, language, chosen, kind)
 
 
 @dataclass(frozen=True)
@@ -478,12 +511,12 @@ class Window:
     passage: Passage  # covering [start, end), for cutting sentences and citing
 
 
-def context_windows(retrieval: Retrieval, spans: list[tuple[str, int, int]]) -> list[Window]:
-    """Windows around spans cited before: the sentence before each through the two after it.
+def context_passages(data: store.IndexData, spans: list[tuple[str, int, int]]) -> list[Passage]:
+    """Passages around spans cited before: the sentence before each through the two after it.
 
-    Spans that no longer match the index (the article changed or left) are skipped.
+    A follow-up ("Who was to mediate them?") is read there first. Spans that
+    no longer match the index (the article changed or left) are skipped.
     """
-    data = retrieval.data
     out = []
     for source, start, end in spans:
         article = data.articles.get(source)
@@ -503,11 +536,12 @@ def context_windows(retrieval: Retrieval, spans: list[tuple[str, int, int]]) -> 
         text = stitched_text(data, source, sentences[0][0], sentences[-1][1])
         if text is None:
             continue
-        passage = Passage(
-            source, article.title, article.lang, sentences[0][0], sentences[-1][1], text, 0.0,
-            date=article.date, outlet=article.outlet, sentences=sentences,
-        )  # fmt: skip
-        out.append(Window(source, passage.start, passage.end, text, sentences, passage))
+        out.append(
+            Passage(
+                source, article.title, article.lang, sentences[0][0], sentences[-1][1], text, 0.0,
+                date=article.date, outlet=article.outlet, sentences=sentences,
+            )  # fmt: skip
+        )
     return out
 
 
@@ -530,7 +564,10 @@ def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:
     out: list[Window] = []
     seen: set[tuple[str, int, int]] = set()
     for p in retrieval.passages[:n]:
-        if not 0 <= p.chunk_id < len(data.chunks):
+        if not 0 <= p.chunk_id < len(data.chunks):  # built around earlier citations: read as it is
+            if (p.source, p.start, p.end) not in seen:
+                seen.add((p.source, p.start, p.end))
+                out.append(Window(p.source, p.start, p.end, p.text, tuple(p.sentences), p))
             continue
         chunk = data.chunks[p.chunk_id]
         text, end, sentences = chunk.text, chunk.end, list(chunk.sentences)
@@ -548,9 +585,17 @@ def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:
     return out
 
 
-def compose_rules(retrieval: Retrieval, language: str, settings: ComposerSettings) -> Composed:
-    """The hand-built composer: the fallback when no reader artefact can be loaded."""
-    candidates = candidate_sentences(retrieval, settings, language)
+def compose_rules(
+    retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader | None = None
+) -> Composed:
+    """The hand-built composer, with the reader's sentence margins as one more feature when given.
+
+    Without a reader it is the fallback when no reader artefact can be loaded.
+    """
+    candidates = candidate_sentences(retrieval, settings, language, reader)
+    if reader is not None and settings.reader_veto and candidates and not any(c.answer for c in candidates):
+        # No sentence of the top passages holds a span that beats the reader's "no answer".
+        return Composed(abstain_message(language), [], True)
     if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
         return Composed(abstain_message(language), [], True)
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
@@ -585,9 +630,10 @@ def render(retrieval: Retrieval, language: str, chosen: list[Scored], kind: str 
     dated = date_evidence(retrieval, chosen) if kind == DATE else None
     for i, c in enumerate(chosen):
         article = retrieval.data.articles[c.source]
-        if article.outlet and i == 0 and kind == SOURCE and article.outlet_span is not None:
+        credit = metadata_quote(retrieval, article, article.outlet_span, article.outlet)
+        if article.outlet and i == 0 and kind == SOURCE and credit is not None:
             # "Which agency reported…": the credit line ("(Reuters) –", "Referentie: Azertag.az") is the evidence.
-            citations.append(_citation(len(citations) + 1, article, article.outlet_span, article.outlet, 0.0))
+            citations.append(_citation(len(citations) + 1, article, article.outlet_span, credit, 0.0))
             who = f"{article.outlet} [{len(citations)}]"
         elif article.outlet:
             who = article.outlet
@@ -598,9 +644,10 @@ def render(retrieval: Retrieval, language: str, chosen: list[Scored], kind: str 
             if frame(language, i).startswith("{source}"):
                 who = who[:1].upper() + who[1:]  # "Egy cikk (német) szerint:", not an outlet's own spelling
         lang = language_name(article.lang, language)
-        if i == 0 and dated is not None:
+        written = metadata_quote(retrieval, article, dated, article.date) if i == 0 else None
+        if written is not None and dated is not None:
             # "on Wednesday" means little without the article's own date: cite where it is written.
-            citations.append(_citation(len(citations) + 1, article, dated, article.date, 0.0))
+            citations.append(_citation(len(citations) + 1, article, dated, written, 0.0))
             lang = f"{lang}, {article.date} [{len(citations)}]"
         citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score, c.answer))
         lead = frame(language, i).format(source=who, lang=lang)
@@ -611,6 +658,23 @@ def render(retrieval: Retrieval, language: str, chosen: list[Scored], kind: str 
         # The answer itself first, as the article writes it (a name, a number, a date reads across languages).
         parts.insert(0, f"**{' '.join(short_answer.split())}**")
     return Composed("\n\n".join(parts), citations, False, short_answer)
+
+
+def metadata_quote(
+    retrieval: Retrieval, article: Article, span: tuple[int, int] | None, value: str | None
+) -> str | None:
+    """The file's text where the article states its date or outlet ("22 de octubre de 2025", "(EFE)").
+
+    Read from the indexed chunks; a header line that is not indexed ("date
+    2024-08-28") is quoted as the value itself only when it is exactly that
+    long, so a citation's quote is always the file's text at its span.
+    """
+    if span is None or not value:
+        return None
+    text = stitched_text(retrieval.data, article.source, span[0], span[1])
+    if text is not None:
+        return text
+    return value if span[1] - span[0] == len(value) else None
 
 
 def dated_as_asked(retrieval: Retrieval, best: Scored) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,9 @@ class Reading:
     margin: float  # best span score minus the no-answer score: > threshold means "answered here"
     span_score: float
     null_score: float
+    # Per sentence of the window (when asked for): its best span's score minus no-answer, and that span.
+    sentence_margins: list[float] = field(default_factory=list)
+    sentence_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 def encode_pair(tokenizer: Any, question: str, window: str, answer: tuple[int, int] | None = None) -> Encoded | None:
@@ -137,8 +140,11 @@ class Reader:
         hidden, _, _ = self.base.hidden(batch, layers=self.layers)
         return hidden @ self.head + self.head_b
 
-    def read(self, question: str, windows: list[str]) -> list[Reading]:
-        """One verdict per window, in the windows' order."""
+    def read(
+        self, question: str, windows: list[str], sentences: list[list[tuple[int, int]]] | None = None
+    ) -> list[Reading]:
+        """One verdict per window, in the windows' order; with ``sentences`` (character spans per
+        window), each sentence's own best margin too, for composers that rank sentences."""
         if not windows:
             return []
         encoded = [encode_pair(self.base.tokenizer, question, w) for w in windows]
@@ -158,7 +164,18 @@ class Reader:
                     start = e.offsets[first - e.passage_from][0]
                     end = e.offsets[last - e.passage_from][1]
                     start, end = _trim(windows[r], start, end)
-                    out[r] = Reading(int(r), start, end, score - null, score, null)
+                    margins, spans = [], []
+                    for s0, s1 in sentences[r] if sentences else []:
+                        inside = [i for i, (a, b) in enumerate(e.offsets) if b > s0 and a < s1]
+                        if not inside:
+                            margins.append(-np.inf)
+                            spans.append((s0, s0))
+                            continue
+                        best, i, k, _ = best_span(logits[j, :, 0], logits[j, :, 1], e.passage_from + inside[0], len(inside))
+                        a, b = e.offsets[i - e.passage_from][0], e.offsets[k - e.passage_from][1]
+                        margins.append(best - null)
+                        spans.append(_trim(windows[r], max(a, s0), min(b, s1)))
+                    out[r] = Reading(int(r), start, end, score - null, score, null, margins, spans)
         return [r for r in out if r is not None]
 
 
