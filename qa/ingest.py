@@ -241,12 +241,18 @@ def remove_file(corpus: Path | str, source: str) -> None:
     folder = _corpus_dir(corpus)
     name = _check_plain_name(source or "")
     with _corpus_lock(folder):
-        target = _inside(folder, name)
-        if not target.exists():
-            raise FileNotFoundError(f"no article named {name!r} in {folder}")
-        if not target.is_file():
-            raise UnsafeFileError(f"{name!r} is not a regular file")
+        target = _existing_article(folder, name)
         target.unlink()
+
+
+def _existing_article(folder: Path, name: str) -> Path:
+    """The article file ``name`` of the corpus, refused when missing or not a regular file."""
+    target = _inside(folder, name)
+    if not target.exists():
+        raise FileNotFoundError(f"no article named {name!r} in {folder}")
+    if not target.is_file():
+        raise UnsafeFileError(f"{name!r} is not a regular file")
+    return target
 
 
 TRASH_DIR = ".trash"  # hidden, and a folder: the loader lists only plain files directly in the corpus
@@ -261,11 +267,7 @@ def trash_file(corpus: Path | str, source: str) -> str:
     folder = _corpus_dir(corpus)
     name = _check_plain_name(source or "")
     with _corpus_lock(folder):
-        target = _inside(folder, name)
-        if not target.exists():
-            raise FileNotFoundError(f"no article named {name!r} in {folder}")
-        if not target.is_file():
-            raise UnsafeFileError(f"{name!r} is not a regular file")
+        target = _existing_article(folder, name)
         trash = folder / TRASH_DIR
         if trash.is_symlink():
             raise UnsafeFileError(f"{TRASH_DIR!r} in the corpus is a symbolic link; refusing to move files into it")
