@@ -547,8 +547,9 @@ def context_passages(data: store.IndexData, spans: list[tuple[str, int, int]]) -
 
 def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> str | None:
     """The file's characters ``start:end``, joined from the overlapping chunks that hold them (None if a gap)."""
+    by_source = data.derived("chunks_by_source", lambda: _chunks_by_source(data))
     text, pos = "", start
-    for chunk in sorted((c for c in data.chunks if c.source == source), key=lambda c: c.start):
+    for chunk in by_source.get(source, []):
         if chunk.start <= pos < chunk.end:
             take = min(end, chunk.end)
             text += chunk.text[pos - chunk.start : take - chunk.start]
@@ -556,6 +557,14 @@ def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> s
             if pos >= end:
                 return text
     return None
+
+
+def _chunks_by_source(data: store.IndexData) -> dict[str, list]:
+    """Each article's chunks in file order (built once per loaded index, not per quote)."""
+    table: dict[str, list] = {}
+    for chunk in sorted(data.chunks, key=lambda c: (c.source, c.start)):
+        table.setdefault(chunk.source, []).append(chunk)
+    return table
 
 
 def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:

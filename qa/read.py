@@ -147,8 +147,8 @@ class Reader:
         window), each sentence's own best margin too, for composers that rank sentences."""
         if not windows:
             return []
-        encoded = [encode_pair(self.base.tokenizer, question, w) for w in windows]
-        inputs = [e for e in encoded if e is not None]
+        # Without an answer to place, encode_pair never drops an input: row r is window r.
+        inputs = [e for w in windows if (e := encode_pair(self.base.tokenizer, question, w)) is not None]
         order = np.argsort([len(e.ids) for e in inputs], kind="stable")
         out: list[Reading | None] = [None] * len(inputs)
         with self._lock, query_blas():
