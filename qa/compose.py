@@ -188,7 +188,8 @@ def candidate_sentences(
         margins, spans = reader_sentences(retrieval, reader, settings)
         found = np.asarray([margins.get(k, np.nan) for k in keys])
         if np.isfinite(found).any():
-            found = np.where(np.isfinite(found), found, np.nanmin(np.where(np.isfinite(found), found, np.nan)))
+            finite = np.isfinite(found)
+            found = np.where(finite, found, found[finite].min())  # unread sentences: the weakest read one
             total += settings.reader_weight * zscore(found)
     out = []
     for i, key in enumerate(keys):
@@ -488,7 +489,7 @@ def compose_read(
         w = windows[r.window]
         answer = (w.start + r.start, w.start + r.end)
         inside = [sp for sp in w.sentences if sp[1] > answer[0] and sp[0] < answer[1]] or [(w.start, w.end)]
-        c = Scored(w.source, inside[0][0], inside[-1][1], r.margin, 0.0, w.passage, answer=answer)
+        c = Scored(w.source, inside[0][0], inside[-1][1], r.margin, 0.0, w, answer=answer)
         if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
             chosen.append(c)
     # The kind asked for decides only which metadata is cited too (a "when" answer's date line, a
@@ -497,18 +498,6 @@ def compose_read(
     if settings.antecedents:
         chosen = [with_antecedent(c, retrieval, chosen) for c in chosen]
     return render(retrieval, language, chosen, kind)
-
-
-@dataclass(frozen=True)
-class Window:
-    """What the reader reads: a retrieved passage and the sentence after it, as one exact span of the file."""
-
-    source: str
-    start: int
-    end: int
-    text: str
-    sentences: tuple[tuple[int, int], ...]
-    passage: Passage  # covering [start, end), for cutting sentences and citing
 
 
 def context_passages(data: store.IndexData, spans: list[tuple[str, int, int]]) -> list[Passage]:
@@ -567,30 +556,27 @@ def _chunks_by_source(data: store.IndexData) -> dict[str, list]:
     return table
 
 
-def reader_windows(retrieval: Retrieval, n: int) -> list[Window]:
+def reader_windows(retrieval: Retrieval, n: int) -> list[Passage]:
     """The top ``n`` passages, each extended by its article's next sentence (answers often follow the match)."""
     data = retrieval.data
-    out: list[Window] = []
+    out: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
     for p in retrieval.passages[:n]:
-        if not 0 <= p.chunk_id < len(data.chunks):  # built around earlier citations: read as it is
-            if (p.source, p.start, p.end) not in seen:
-                seen.add((p.source, p.start, p.end))
-                out.append(Window(p.source, p.start, p.end, p.text, tuple(p.sentences), p))
+        if 0 <= p.chunk_id < len(data.chunks):  # (passages built around earlier citations are read as they are)
+            chunk = data.chunks[p.chunk_id]
+            nxt = data.chunks[p.chunk_id + 1] if p.chunk_id + 1 < len(data.chunks) else None
+            if nxt is not None and nxt.source == chunk.source and nxt.start <= chunk.end < nxt.end:
+                p = replace(
+                    p,
+                    start=chunk.start,
+                    end=nxt.end,
+                    text=chunk.text + nxt.text[chunk.end - nxt.start :],  # == the file's characters
+                    sentences=tuple(chunk.sentences) + tuple(sp for sp in nxt.sentences if sp[0] >= chunk.end),
+                )
+        if (p.source, p.start, p.end) in seen:
             continue
-        chunk = data.chunks[p.chunk_id]
-        text, end, sentences = chunk.text, chunk.end, list(chunk.sentences)
-        nxt = data.chunks[p.chunk_id + 1] if p.chunk_id + 1 < len(data.chunks) else None
-        if nxt is not None and nxt.source == chunk.source and nxt.start <= end < nxt.end:
-            text += nxt.text[end - nxt.start :]  # == the file's characters end:nxt.end
-            sentences += [sp for sp in nxt.sentences if sp[0] >= end]
-            end = nxt.end
-        key = (chunk.source, chunk.start, end)
-        if key in seen:
-            continue
-        seen.add(key)
-        passage = replace(p, start=chunk.start, end=end, text=text, sentences=tuple(sentences))
-        out.append(Window(chunk.source, chunk.start, end, text, tuple(sentences), passage))
+        seen.add((p.source, p.start, p.end))
+        out.append(p)
     return out
 
 
