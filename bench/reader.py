@@ -46,9 +46,9 @@ FILES["all"] = FILES["seeds"] + FILES["corpus2"]
 ROWS = [
     ("rules only (the composer before the reader)", False, ComposerSettings()),
     ("reader alone: its span decides, its no-answer abstains", True, ComposerSettings(reader_mode="reader")),
-    ("rules + reader margin, weight 1 (default)", True, ComposerSettings()),
-    ("rules + reader margin, weight 2", True, ComposerSettings(reader_weight=2.0)),
-    ("rules + reader margin, weight 1, with the reader's no-answer veto", True, ComposerSettings(reader_veto=True)),
+    ("rules + reader margin, weight 1, with the reader's confident no-answer veto (default)", True, ComposerSettings()),
+    ("rules + reader margin, weight 2, with the veto", True, ComposerSettings(reader_weight=2.0)),
+    ("rules + reader margin, weight 1, no veto", True, ComposerSettings(reader_veto=False)),
     ("reader alone + names-unknown-to-corpus veto", True, ComposerSettings(reader_mode="reader", anchor_veto=True)),
     ("reader alone, one quote", True, ComposerSettings(reader_mode="reader", reader_quotes=1)),
     ("reader alone, no date-line / credit-line citations", True, ComposerSettings(reader_mode="reader", metadata_citations=False)),

@@ -78,9 +78,13 @@ def _segment(loaded: LoadedArticle, settings: Settings) -> tuple[list[tuple[tupl
     return windows(loaded.text, sentences, settings.chunking), sentences
 
 
-def _embed_text(text: str, spans: tuple[tuple[int, int], ...]) -> str:
-    """What the model sees: the window's sentences, without boilerplate between them."""
-    return " ".join(" ".join(text[s:e].split()) for s, e in spans)
+def _embed_text(text: str, spans: tuple[tuple[int, int], ...], title: str = "") -> str:
+    """What the model sees: the window's sentences, without boilerplate between them, after the title if given."""
+    body = " ".join(" ".join(text[s:e].split()) for s, e in spans)
+    title = " ".join(title.split())
+    if not title or body.startswith(title):
+        return body
+    return f"{title}. {body}" if title[-1:].isalnum() else f"{title} {body}"
 
 
 def _open_current(settings: Settings) -> tuple[store.IndexData | None, str]:
@@ -261,7 +265,8 @@ def _assemble(
         wins, sentences = _segment(loaded, settings)
         for (s, e), spans in wins:
             chunks.append(Chunk(len(chunks), loaded.article.source, s, e, loaded.text[s:e], spans))
-            new_chunk_texts.append(_embed_text(loaded.text, spans))
+            title = loaded.article.title if settings.chunking.title_context else ""
+            new_chunk_texts.append(_embed_text(loaded.text, spans, title))
         for s, e in sentences:
             sent_sources.append(loaded.article.source)
             sent_spans.append((s, e))

@@ -79,7 +79,10 @@ class ComposerSettings:
     # per-sentence margin is one more feature of the hand-built composer, weighted by reader_weight.
     reader_mode: str = "fusion"
     reader_weight: float = 1.0
-    reader_veto: bool = False  # with the reader as a feature: abstain when no sentence has a span beating no-answer (off: it refused the user's own example)
+    # With the reader as a feature: abstain when every sentence read is below the reader's
+    # veto threshold (a confident "no answer", calibrated on its validation split for
+    # false abstention <= 0.02; the card's ``veto_threshold``, off when the card has none).
+    reader_veto: bool = True
 
 
 @dataclass
@@ -102,6 +105,7 @@ class Scored:
     passage: Passage
     typed: bool = False  # contains the expected kind of answer
     answer: tuple[int, int] | None = None  # the reader's short answer: absolute span inside [start, end)
+    margin: float | None = None  # the reader's margin over "no answer" in this sentence, when it read it
 
     @property
     def text(self) -> str:
@@ -184,10 +188,11 @@ def candidate_sentences(
         if not np.isnan(aligned).any():
             total += settings.align * zscore(aligned)
     spans: dict[tuple[str, int, int], tuple[int, int]] = {}
-    if reader is not None and settings.reader_weight:
+    margins: dict[tuple[str, int, int], float] = {}
+    if reader is not None and (settings.reader_weight or settings.reader_veto):
         margins, spans = reader_sentences(retrieval, reader, settings)
         found = np.asarray([margins.get(k, np.nan) for k in keys])
-        if np.isfinite(found).any():
+        if settings.reader_weight and np.isfinite(found).any():
             finite = np.isfinite(found)
             found = np.where(finite, found, found[finite].min())  # unread sentences: the weakest read one
             total += settings.reader_weight * zscore(found)
@@ -209,7 +214,9 @@ def candidate_sentences(
             + settings.terms * term_coverage(groups, sentence, str(langs[i]))
             + settings.hinted * retrieval.hints.boost(data.articles[source])
         )
-        out.append(Scored(source, s, e, float(score), float(raw[i]), passage, typed, answer=spans.get(key)))
+        out.append(
+            Scored(source, s, e, float(score), float(raw[i]), passage, typed, answer=spans.get(key), margin=margins.get(key))
+        )
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -588,8 +595,16 @@ def compose_rules(
     Without a reader it is the fallback when no reader artefact can be loaded.
     """
     candidates = candidate_sentences(retrieval, settings, language, reader)
-    if reader is not None and settings.reader_veto and candidates and not any(c.answer for c in candidates):
-        # No sentence of the top passages holds a span that beats the reader's "no answer".
+    read = [c.margin for c in candidates if c.margin is not None]
+    if (
+        reader is not None
+        and settings.reader_veto
+        and read
+        and max(read) < reader.veto_threshold
+        and not any(dated_as_asked(retrieval, c) for c in candidates)
+    ):
+        # The reader is confident that no sentence of the top passages answers (a question
+        # that names only a date asks for the article of that date, which no span answers).
         return Composed(abstain_message(language), [], True)
     if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
         return Composed(abstain_message(language), [], True)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .e5convert import ensure_model
-from .settings import USE_MODEL, env_int
+from .settings import USE_MODEL, cache_dir, env_int, int8_enabled
 
 Progress = Callable[[int, int], None]
 
@@ -180,6 +180,41 @@ class NumpyBert:
         st_config = _read_json(folder / "config_sentence_transformers.json")
         self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
         self._layers = [layer_weights(self.weights, f"encoder.layer.{i}.") for i in range(self.layers)]
+        self.int8: Any = None  # an int8 session of the whole stack (use_int8), else numpy
+        self.int8_capture = 0
+
+    def use_int8(self, folder: Path, capture: int) -> bool:
+        """Run the layer stack in int8 from now on, exporting it once into the cache if needed.
+
+        ``capture`` is the layer whose token states the graph also returns (the
+        index's alignment layer). False, with a warning, leaves numpy in charge.
+        """
+        from . import int8
+
+        if not int8.available():
+            return False
+        import hashlib
+
+        digest = hashlib.sha256((folder / "config.json").read_bytes())
+        with open(folder / "model.safetensors", "rb") as fh:
+            digest.update(fh.read(1 << 20))
+        digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+        path = cache_dir() / "models" / f"{folder.name}-int8c-{digest.hexdigest()[:16]}-L{capture}.onnx"
+        try:
+            if not path.is_file():
+                with int8.BUILD_LOCK:
+                    if not path.is_file():
+                        # Per-channel scales: cosine to the exact vectors 0.996 against
+                        # 0.986 per tensor, for ~10 % more time (measured on 200 chunks).
+                        int8.build(path, self._layers, self.heads, self.eps, self.dim, capture=capture, per_channel=True)
+            self.int8 = int8.Int8Session(path)
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the exact numpy path in charge
+            import logging
+
+            logging.getLogger(__name__).warning("int8 encoder unavailable (%s); encoding with numpy", exc)
+            return False
+        self.int8_capture = capture
+        return True
 
     @staticmethod
     def supports(folder: Path) -> bool:
@@ -256,6 +291,9 @@ class NumpyBert:
         lower layers and its own trained top layers through this same code).
         """
         x, mask = self.embed(batch)
+        if layers is None and self.int8 is not None and capture in (0, self.int8_capture):
+            out = self.int8.run(x, mask)
+            return out["hidden"], mask, (out["captured"] if capture else None)
         n, length = mask.shape
         x = x.reshape(n * length, self.dim)
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # padded keys get no attention
@@ -348,6 +386,10 @@ class Embedder:
         if os.environ.get("QA_EMBED_BACKEND", "auto") != "torch" and NumpyBert.supports(Path(path)):
             self.backend = "numpy"
             self.model: Any = NumpyBert(Path(path))
+            if int8_enabled():
+                from .settings import Settings
+
+                self.model.use_int8(Path(path), env_int("QA_ALIGN_LAYER", Settings.align_layer))
             prompts = self.model.prompts
             self.dim = self.model.dim
         else:

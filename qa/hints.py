@@ -22,6 +22,10 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _DAY = re.compile(r"0?[1-9]|[12][0-9]|3[01]")
 _JOINERS = re.compile(r"['’-]")
 SOLE_DATE_STRENGTH = 5.0
+# An outlet or month named beside other words: enough to lift that article's passages
+# over another article's that match the topic more closely (its title embedded with
+# every window makes a whole article match its topic), not enough to override them all.
+NAMED_STRENGTH = 2.0
 _MAX_GAP = 2  # words between a month's name and its year ("August 28, 2024", "28. August 2024")
 
 
@@ -34,7 +38,7 @@ class Hints:
     # How much an article it points at is favoured: more when a date is all the
     # question names ("What happened on 2024-08-28?"), since then the articles
     # of that month are the answer, not passages that merely read like news.
-    strength: float = 1.0
+    strength: float = NAMED_STRENGTH
 
     def __bool__(self) -> bool:
         return bool(self.sources or self.months)
@@ -157,7 +161,7 @@ def question_hints(question: str, lang: str, outlets: dict[str, frozenset[str]])
     sources = frozenset(s for key, found in outlets.items() if f" {key} " in text for s in found)
     months = frozenset(question_months(question, lang))
     sole_date = bool(months) and not sources and names_only_a_date(question, lang)
-    return Hints(sources=sources, months=months, strength=SOLE_DATE_STRENGTH if sole_date else 1.0)
+    return Hints(sources=sources, months=months, strength=SOLE_DATE_STRENGTH if sole_date else NAMED_STRENGTH)
 
 
 def names_only_a_date(question: str, lang: str) -> bool:

@@ -129,6 +129,8 @@ class Reader:
         self.head = np.ascontiguousarray(head_w.T)
         self.head_b = head_b
         self.threshold = float(self.card.get("no_answer_threshold", 0.0))
+        # Below this margin "no answer" is confident enough to veto the hand-built composer.
+        self.veto_threshold = float(self.card.get("veto_threshold", -np.inf))
         self._lock = threading.Lock()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None

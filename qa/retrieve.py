@@ -25,7 +25,7 @@ from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
 from .fold import fold, salient_words, words
-from .hints import Hints, month_keys, month_of, outlet_index, question_hints
+from .hints import SOLE_DATE_STRENGTH, Hints, month_keys, month_of, outlet_index, question_hints
 from .langid import detect
 from .lexical import query_tokens, stem_tokens, term_groups, translated_tokens
 from .query import normalise_question
@@ -232,7 +232,12 @@ class Engine:
         hints = self.hints(text, language, data)
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}
-            fused += self.settings.hint_weight * np.asarray([boost[data.chunks[i].source] for i in ids])
+            boosts = np.asarray([boost[data.chunks[i].source] for i in ids])
+            fused += self.settings.hint_weight * boosts
+            if hints.strength >= SOLE_DATE_STRENGTH and (boosts > 0).any():
+                # A question that names only a date asks for that date's articles: the
+                # date becomes a filter, as a search engine infers one from the query.
+                ids, fused = ids[boosts > 0], fused[boosts > 0]
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
         return Retrieval(text, passages, qvecs, bridges, data, hints, alignment, anchors)

@@ -33,6 +33,15 @@ def env_int(name: str, default: int) -> int:
         return default
 
 
+def int8_enabled() -> bool:
+    """Whether the e5 encoder runs int8 (ONNX Runtime): on unless ``QA_INT8=0``.
+
+    Read from the environment by the embedder and the index signature alike,
+    so an index is never queried with vectors of the other precision.
+    """
+    return _env("QA_INT8", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
 def cache_dir() -> Path:
     """Where converted models and tokenizer files live (never inside the repo)."""
     return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-news")
@@ -45,6 +54,11 @@ class ChunkSettings:
     encoding: str = "cl100k_base"  # tiktoken encoding that counts the budget
     max_tokens: int = 160  # hard budget per chunk
     window_sentences: int = 2  # sentences per window (stride one sentence)
+    # The article's title is embedded ahead of each of its windows (the text
+    # cited is unchanged): a window deep in an article rarely repeats what the
+    # article is about, so without it the lead windows, which do, outrank the
+    # window holding the answer.
+    title_context: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,9 @@ class Settings:
     # The trained reader (qa/read.py): on unless QA_READER=0; its artefact folder.
     reader: bool = True
     reader_dir: Path = REPO_ROOT / "qa" / "models" / "reader"
+    # The e5 encoder's matrix products in int8 (qa/int8.py): ~4x faster builds
+    # and queries; QA_INT8=0 runs the exact fp32 numpy encoder.
+    int8: bool = field(default_factory=int8_enabled)
     max_question_chars: int = 2000  # longer questions are truncated, not refused
     max_file_bytes: int = 20_000_000  # larger files are skipped with a reason
     batch_size: int = 32
@@ -128,5 +145,6 @@ class Settings:
             "lexical": 6,
             "metadata": 4,  # datelines and agency credits of many languages (3: where date and outlet are written)
             "align_layer": self.align_layer,
+            "int8": self.int8,
             "dictionaries": default().available(),
         }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from qa.hints import Hints, month_keys, month_of, outlet_index, outlet_keys, question_hints, question_months
+from qa.hints import (
+    NAMED_STRENGTH,
+    Hints,
+    month_keys,
+    month_of,
+    outlet_index,
+    outlet_keys,
+    question_hints,
+    question_months,
+)
 from qa.types import Article
 
 
@@ -39,7 +48,7 @@ def test_outlet_keys_and_matching() -> None:
     assert question_hints("What did Reuters and AZERTAG.AZ say?", "en", outlets).sources == {"a.txt", "b.txt"}
     assert not question_hints("Who reported it first?", "en", outlets)  # "reported" is not "Reuters"
     hints = question_hints("What did Putin say in August 2024?", "en", outlets)
-    assert [hints.boost(a) for a in articles] == [0.0, 0.0, 1.0]
+    assert [hints.boost(a) for a in articles] == [0.0, 0.0, NAMED_STRENGTH]
     assert Hints().boost(articles[0]) == 0.0
 
 
@@ -88,9 +97,9 @@ def test_a_question_that_names_only_a_date_leans_on_it_harder() -> None:
     assert only_dates(["28", "August", "2024"], "de") and only_dates(["2024-08-28"], "en")
     assert not only_dates(["Putin", "August", "2024"], "en") and not only_dates(["2025²"], "en")
     # A topic in lower case is a topic too: "the pope" is not a date.
-    assert question_hints("What did the pope say about climate change in August 2024?", "en", {}).strength == 1.0
+    assert question_hints("What did the pope say about climate change in August 2024?", "en", {}).strength == NAMED_STRENGTH
     assert question_hints("Что произошло в августе 2024 года?", "ru", {}).strength == SOLE_DATE_STRENGTH
     assert question_hints("What happened on 2024-08-28?", "en", {}).strength == SOLE_DATE_STRENGTH
-    assert question_hints("What did Putin say in August 2024?", "en", {}).strength == 1.0
+    assert question_hints("What did Putin say in August 2024?", "en", {}).strength == NAMED_STRENGTH
     dated = _article("a.txt", date="2024-08-28")
     assert question_hints("Was geschah am 28. August 2024?", "de", {}).boost(dated) == SOLE_DATE_STRENGTH

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--eval-every", type=int, default=300)
+    t.add_argument("--init", type=Path, default=None, help="continue from this artefact's trained layers and head")
     e = sub.add_parser("evaluate", help="validation table of a trained reader")
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
     e.add_argument("--model", type=Path, default=DEFAULT_OUT)
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             lr=args.lr,
             seed=args.seed,
+            init=args.init,
             eval_every=args.eval_every,
             log=lambda m: print(m, flush=True),
         )

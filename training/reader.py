@@ -29,7 +29,8 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def _model(base: Path, train_layers: int):
+def _model(base: Path, train_layers: int, init: Path | None = None):
+    """The base with its top ``train_layers`` trainable; ``init`` continues from a saved artefact."""
     import torch
     from transformers import BertModel
 
@@ -43,6 +44,18 @@ def _model(base: Path, train_layers: int):
     head = torch.nn.Linear(bert.config.hidden_size, 2)
     torch.nn.init.normal_(head.weight, std=0.02)
     torch.nn.init.zeros_(head.bias)
+    if init is not None:
+        from safetensors.numpy import load_file
+
+        saved = load_file(str(init / "reader.safetensors"))
+        with torch.no_grad():
+            head.weight.copy_(torch.from_numpy(saved.pop("qa_outputs.weight").astype(np.float32)))
+            head.bias.copy_(torch.from_numpy(saved.pop("qa_outputs.bias").astype(np.float32)))
+            missing, unexpected = bert.load_state_dict(
+                {k: torch.from_numpy(v.astype(np.float32)) for k, v in saved.items()}, strict=False
+            )
+        if unexpected:
+            raise ValueError(f"{init}: tensors the base does not have: {unexpected[:3]}")
     return bert, head
 
 
@@ -98,6 +111,7 @@ def train(
     batch_size: int = 16,
     lr: float = 1e-4,
     seed: int = 13,
+    init: Path | None = None,
     threads: int = 2,
     eval_every: int = 500,
     log=print,
@@ -115,7 +129,8 @@ def train(
     rows = load_rows(data_dir / "train.jsonl")
     encoded = [e for r in rows if (e := encode_pair(tokenizer, r["question"], r["window"], r["answer"])) is not None]
     log(f"train examples {len(encoded)} (of {len(rows)}), with answer {sum(e.start > 0 for e in encoded)}")
-    bert, head = _model(base, train_layers)
+    bert, head = _model(base, train_layers, init)
+    init_card = json.loads((init / "reader.json").read_text(encoding="utf-8")) if init is not None else None
     params = [p for p in bert.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(
         [{"params": params, "lr": lr}, {"params": head.parameters(), "lr": lr * 5}], weight_decay=0.01
@@ -153,6 +168,8 @@ def train(
             if step % eval_every == 0 or step == steps:
                 bert.eval()
                 meta = {"steps": step, "seed": seed, "train_examples": len(encoded), "epochs": epochs, "lr": lr}
+                if init_card is not None:
+                    meta["continued_from"] = init_card
                 export(bert, head, train_layers, base, out, meta)
                 log(f"checkpoint at step {step} -> {out}")
                 bert.train()
