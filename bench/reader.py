@@ -46,9 +46,10 @@ FILES["all"] = FILES["seeds"] + FILES["corpus2"]
 ROWS = [
     ("rules only (the composer before the reader)", False, ComposerSettings()),
     ("reader alone: its span decides, its no-answer abstains", True, ComposerSettings(reader_mode="reader")),
-    ("rules + reader margin, weight 1, with the reader's confident no-answer veto (default)", True, ComposerSettings()),
-    ("rules + reader margin, weight 2, with the veto", True, ComposerSettings(reader_weight=2.0)),
-    ("rules + reader margin, weight 1, no veto", True, ComposerSettings(reader_veto=False)),
+    ("rules + reader margin (weight 1) + the reader's lead (default)", True, ComposerSettings()),
+    ("default + the reader's confident no-answer veto", True, ComposerSettings(reader_veto=True)),
+    ("default + the veto, without the lead", True, ComposerSettings(reader_veto=True, reader_lead=False)),
+    ("default with reader weight 2", True, ComposerSettings(reader_weight=2.0)),
     ("reader alone + names-unknown-to-corpus veto", True, ComposerSettings(reader_mode="reader", anchor_veto=True)),
     ("reader alone, one quote", True, ComposerSettings(reader_mode="reader", reader_quotes=1)),
     ("reader alone, no date-line / credit-line citations", True, ComposerSettings(reader_mode="reader", metadata_citations=False)),
@@ -78,9 +79,9 @@ def run_row(use_reader: bool, settings: ComposerSettings, questions, corpus: Pat
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick"], default="all")
     args = parser.parse_args()
-    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5]}[args.rows]
+    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]]}[args.rows]
     tmp = Path(tempfile.mkdtemp())
     indexes: dict[Path, Path] = {}
     results: dict[tuple[str, str], dict] = {}

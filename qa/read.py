@@ -131,6 +131,8 @@ class Reader:
         self.threshold = float(self.card.get("no_answer_threshold", 0.0))
         # Below this margin "no answer" is confident enough to veto the hand-built composer.
         self.veto_threshold = float(self.card.get("veto_threshold", -np.inf))
+        # Above this margin the reader's sentence leads the answer (right for 90 % on validation).
+        self.lead_threshold = float(self.card.get("lead_threshold", np.inf))
         self._lock = threading.Lock()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None

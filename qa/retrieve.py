@@ -51,6 +51,7 @@ class Retrieval:
     hints: Hints = field(default_factory=Hints)  # outlets and months the question names
     alignment: dict[int, float] = field(default_factory=dict)  # sentence row -> word alignment (qa/align.py)
     anchors: list[set[str]] = field(default_factory=list)  # see question_anchors()
+    allowed: np.ndarray | None = None  # chunk ids the filters allow (None: no filter)
 
 
 class Engine:
@@ -199,7 +200,7 @@ class Engine:
             candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
-            return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data))
+            return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data), allowed=allowed)
         langs = np.asarray([data.articles[data.chunks[i].source].lang for i in ids])
         fused = np.zeros(len(ids), dtype=np.float64)
         for v, qvec in enumerate(qvecs):
@@ -240,7 +241,7 @@ class Engine:
                 ids, fused = ids[boosts > 0], fused[boosts > 0]
         order = np.argsort(-fused, kind="stable")[:k]
         passages = [to_passage(data, int(ids[i]), float(fused[i])) for i in order]
-        return Retrieval(text, passages, qvecs, bridges, data, hints, alignment, anchors)
+        return Retrieval(text, passages, qvecs, bridges, data, hints, alignment, anchors, allowed)
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages
