@@ -664,13 +664,15 @@ def compose_rules(
         best = candidates[0]
 
         def close(c: Scored) -> bool:
+            if c.source == best.source and c.answer is not None and settings.reader_lead:
+                return True  # the reader found a span of the asked-for kind in the best match's own article
             if c.source == best.source and c.similarity >= best.similarity - settings.type_similarity:
                 return True  # as similar to the question, only fewer of its words: the figure's own sentence
             margin = settings.type_margin_same_article if c.source == best.source else settings.type_margin
             return c.score >= best.score - margin
 
-        found = [c for c in candidates if c.typed and c.answer is not None and settings.reader_lead]
-        # The typed sentence where the reader is surest, else the best-scored close one.
+        found = [c for c in candidates if c.typed and c.answer is not None and settings.reader_lead and close(c)]
+        # Of the close typed sentences, the one where the reader is surest; else the best-scored one.
         typed = max(found, key=lambda c: c.margin or 0.0) if found else next((c for c in candidates if c.typed and close(c)), None)
         if typed is not None:
             candidates = [typed] + [c for c in candidates if c is not typed]
@@ -707,7 +709,8 @@ def render(retrieval: Retrieval, language: str, chosen: list[Scored], kind: str 
             # "on Wednesday" means little without the article's own date: cite where it is written.
             citations.append(_citation(len(citations) + 1, article, dated, written, 0.0))
             lang = f"{lang}, {article.date} [{len(citations)}]"
-        citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score, c.answer))
+        # Only the first quote's span is the short answer, so only its citation carries one.
+        citations.append(_citation(len(citations) + 1, article, (c.start, c.end), c.text, c.score, c.answer if i == 0 else None))
         lead = frame(language, i).format(source=who, lang=lang)
         parts.append(f"{lead} {open_q}{' '.join(c.text.split())}{close_q} [{len(citations)}]")
     short = chosen[0].answer if chosen and chosen[0].answer else None
