@@ -2,6 +2,8 @@
 
     python bench/retrieval.py                      # current defaults
     python bench/retrieval.py --weights 1,1,0      # ablate the lexical ranker
+    python bench/retrieval.py --no-title-context   # windows embedded without their article's title
+    QA_INT8=0 python bench/retrieval.py            # the exact fp32 e5 encoder
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=None, help="default: a fresh temp folder")
     parser.add_argument("--weights", default=None, help="comma-separated fusion weights")
     parser.add_argument("--second-model", default=None, help="'' to disable the second dense view")
+    parser.add_argument("--no-title-context", action="store_true")
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
     index = args.index or Path(tempfile.mkdtemp()) / "index"
     settings = Settings.from_env(corpus=args.corpus, index=index)
     if args.weights:
         settings = replace(settings, fusion_weights=tuple(float(w) for w in args.weights.split(",")))
+    if args.no_title_context:
+        settings = replace(settings, chunking=replace(settings.chunking, title_context=False))
     if args.second_model is not None:
         settings = replace(settings, second_model=args.second_model)
     engine = Engine(settings)
