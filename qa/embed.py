@@ -18,7 +18,9 @@ and the tests). Any other model name still goes through sentence-transformers;
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 import mmap
 import os
 import struct
@@ -193,8 +195,6 @@ class NumpyBert:
 
         if not int8.available():
             return False
-        import hashlib
-
         digest = hashlib.sha256((folder / "config.json").read_bytes())
         with open(folder / "model.safetensors", "rb") as fh:
             digest.update(fh.read(1 << 20))
@@ -209,8 +209,6 @@ class NumpyBert:
                         int8.build(path, self._layers, self.heads, self.eps, self.dim, capture=capture, per_channel=True)
             self.int8 = int8.Int8Session(path)
         except Exception as exc:  # noqa: BLE001 - any failure leaves the exact numpy path in charge
-            import logging
-
             logging.getLogger(__name__).warning("int8 encoder unavailable (%s); encoding with numpy", exc)
             return False
         self.int8_capture = capture

@@ -108,3 +108,20 @@ def test_filters_still_return_k_hits(kind: str) -> None:
     best = allowed[np.argsort(-(x[allowed] @ x[5]))[:10]]
     if kind != "hnsw":  # HNSW with a narrow filter is approximate
         assert set(ids.tolist()) == set(best.tolist())
+
+
+def test_a_failed_int8_export_leaves_numpy_in_charge(tmp_path: Path, monkeypatch, caplog) -> None:
+    from qa import int8
+
+    folder = convert()
+    model = NumpyBert(folder)
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))  # no exported file there: use_int8 must export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("export failed")
+
+    monkeypatch.setattr(int8, "build", broken)
+    with caplog.at_level("WARNING"):
+        assert model.use_int8(folder, 6) is False
+    assert model.int8 is None and "int8 encoder unavailable" in caplog.text
+    assert model.encode(["passage: x"]).shape == (1, model.dim)  # the exact path still encodes
