@@ -501,6 +501,8 @@ def compose(
     if not has_topic(retrieval.question, language):
         # "Why?" with nothing before it: any passage would be a guess.
         return Composed(topic_message(language), [], True)
+    if unmentioned_in_filter(retrieval, language):
+        return Composed(abstain_message(language), [], True)  # the allowed articles are about something else
     if reader is not None and settings.reader_mode == "reader":
         return compose_read(retrieval, language, reader, settings)
     return compose_rules(retrieval, language, settings, reader)
@@ -647,8 +649,6 @@ def compose_rules(
     if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
         return Composed(abstain_message(language), [], True)
     if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
-        return Composed(abstain_message(language), [], True)
-    if unmentioned_in_filter(retrieval, language):
         return Composed(abstain_message(language), [], True)
     kind = expected_type(retrieval.question, language)
     lead = None
