@@ -303,10 +303,8 @@ def missing_anchors(retrieval: Retrieval, settings: ComposerSettings, language: 
     """
     missing = []
     for word in salient_words(retrieval.question):
-        if language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
+        if not _may_be_a_name(word, language):
             continue
-        if word.isupper() and len(word) <= 3:
-            continue  # short acronyms are abbreviations of ordinary words, per language (EU / UE / ЕС, МИД)
         if _mentioned(word, retrieval, settings, language):
             continue
         if language in _SUFFIXING and word.isalpha():
@@ -336,16 +334,36 @@ def unmentioned_in_filter(retrieval: Retrieval, language: str = "en") -> list[st
     if allowed is None or len(allowed) > _FILTER_SCAN_MAX:
         return []
     data = retrieval.data
-    keys: set[str] = set().union(*(data.chunk_keys(int(i)) for i in allowed)) if len(allowed) else set()
+    by_article = data.derived("article_keys", lambda: _article_keys(data))
+    keys: set[str] = set().union(*(by_article[s] for s in {data.chunks[int(i)].source for i in allowed}))
     langs = {a.lang for a in data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
-        if (language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word)) or (word.isupper() and len(word) <= 3):
-            continue  # as in missing_anchors: capitalised nouns and short acronyms are not names
+        if not _may_be_a_name(word, language):
+            continue
         wanted = {fold(word)} | {fold(w) for name in expansions([word], langs) for w in words(name)}
         if not any(k in keys or any(_inflected(k, c) for c in keys if c[:1] == k[:1]) for k in wanted):
             missing.append(word)
     return missing
+
+
+def _may_be_a_name(word: str, language: str) -> bool:
+    """Whether a salient word of the question can name someone or something the articles must mention.
+
+    Where every noun is capitalised only numbers count, and short acronyms are
+    abbreviations of ordinary words, per language (EU / UE / ЕС, МИД).
+    """
+    if language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
+        return False
+    return not (word.isupper() and len(word) <= 3)
+
+
+def _article_keys(data: store.IndexData) -> dict[str, frozenset[str]]:
+    """Each article's spelling-folded words (built once per loaded index, for filtered questions)."""
+    table: dict[str, set[str]] = {}
+    for chunk in data.chunks:
+        table.setdefault(chunk.source, set()).update(data.chunk_keys(chunk.id))
+    return {source: frozenset(keys) for source, keys in table.items()}
 
 
 def _inflected(a: str, b: str) -> bool:

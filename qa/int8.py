@@ -14,10 +14,9 @@ the export only; without onnxruntime everything runs in numpy.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,22 @@ import numpy as np
 
 from .settings import env_int
 
-log = logging.getLogger(__name__)
-BUILD_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()
 
 
 def _module(
+    base: Any,
     layers: Sequence[dict[str, Any]],
-    heads: int,
-    eps: float,
-    dim: int,
     head: tuple[np.ndarray, np.ndarray] | None = None,
     capture: int = 0,
 ):
-    """A torch module doing exactly NumpyBert.hidden's layer loop (then the span head, if given)."""
+    """A torch module doing exactly NumpyBert.hidden's layer loop (then the span head, if given).
+
+    ``base`` is the NumpyBert whose shape (heads, width, layer-norm epsilon) the layers have.
+    """
     import torch
+
+    heads, eps, dim = base.heads, base.eps, base.dim
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -90,10 +91,8 @@ def outputs(head: bool, capture: int) -> list[str]:
 
 def build(
     target: Path,
+    base: Any,
     layers: Sequence[dict[str, Any]],
-    heads: int,
-    eps: float,
-    dim: int,
     head: tuple[np.ndarray, np.ndarray] | None = None,
     capture: int = 0,
     per_channel: bool = False,
@@ -105,7 +104,8 @@ def build(
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    module = _module(layers, heads, eps, dim, head, capture)
+    dim = base.dim
+    module = _module(base, layers, head, capture)
     names = outputs(head is not None, capture)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -138,6 +138,20 @@ class Int8Session:
 
     def run(self, x: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         return dict(zip(self.names, self.session.run(self.names, {"x": x, "mask": mask})))
+
+
+def open_session(path: Path, export: Callable[[Path], object], build_if_missing: bool = True) -> Int8Session | None:
+    """The session of ``path``, exported once with ``export(path)`` when missing (None when not asked to).
+
+    The check is repeated under a lock, so threads asking at once export it once.
+    """
+    if not path.is_file():
+        if not build_if_missing:
+            return None
+        with _BUILD_LOCK:
+            if not path.is_file():
+                export(path)
+    return Int8Session(path)
 
 
 def available() -> bool:

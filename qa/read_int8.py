@@ -36,15 +36,14 @@ def model_path(artefact: Path) -> Path:
 
 def build(reader: Any, target: Path) -> Path:
     """Export the reader's encoder + span head to int8 ONNX."""
-    base = reader.base
-    return int8.build(target, reader.layers, base.heads, base.eps, base.dim, head=(reader.head, reader.head_b))
+    return int8.build(target, reader.base, reader.layers, head=(reader.head, reader.head_b))
 
 
 class ReaderSession:
     """The reader's int8 encoder; ``logits(ids)`` as the numpy path computes them."""
 
-    def __init__(self, path: Path, reader: Any):
-        self.session = int8.Int8Session(path)
+    def __init__(self, session: int8.Int8Session, reader: Any):
+        self.session = session
         self.base = reader.base
 
     def logits(self, batch: list[list[int]]) -> np.ndarray:
@@ -57,14 +56,8 @@ def load_session(reader: Any, artefact: Path, build_if_missing: bool = False) ->
     if not int8.available():
         return None
     try:
-        path = model_path(artefact)
-        if not path.is_file():
-            if not build_if_missing:
-                return None
-            with int8.BUILD_LOCK:
-                if not path.is_file():
-                    build(reader, path)
-        return ReaderSession(path, reader)
+        session = int8.open_session(model_path(artefact), lambda path: build(reader, path), build_if_missing)
+        return ReaderSession(session, reader) if session is not None else None
     except Exception as exc:  # noqa: BLE001 - any failure here leaves the exact numpy path in charge
         log.warning("int8 reader unavailable (%s); reading with numpy", exc)
         return None
