@@ -56,7 +56,8 @@ def questions() -> list[str]:
 def child_ours(work: Path, k: int, repeat: int) -> dict:
     """Build our index from scratch, then time warm ``search`` (hybrid) and the e5 view alone."""
     t0 = time.perf_counter()
-    from qa.build import _embed_text, build_index
+    from qa.build import build_index
+    from qa.chunk import lexical_text
     from qa.embed import get_embedder
     from qa.retrieve import Engine
     from qa.settings import Settings
@@ -69,7 +70,7 @@ def child_ours(work: Path, k: int, repeat: int) -> dict:
     data = engine.data
     chunks = [
         {
-            "text": _embed_text(c.text, tuple((s - c.start, e - c.start) for s, e in c.sentences)),
+            "text": lexical_text(c),
             "source": c.source,
             "start": c.start,
             "end": c.end,

@@ -8,11 +8,9 @@ forces a full rebuild, so vectors from different models are never mixed.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,9 @@ import numpy as np
 
 from . import store
 from .align import TokenStates
-from .chunk import windows
+from .chunk import embed_text, lexical_text, windows
 from .embed import get_embedder
-from .errors import CorpusError, IndexCorruptError, IndexWriteError
+from .errors import CorpusError, IndexCorruptError
 from .lexical import LexicalIndex
 from .load import LoadedArticle, content_key, file_digest, list_article_files, read_article
 from .sentences import split_sentences
@@ -34,22 +32,6 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-
-
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """One builder per index folder at a time, across processes."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(index_dir / ".lock", "a")  # closed by the with below
-    except OSError as exc:  # read-only folder, full disk: say so before any work is done
-        raise IndexWriteError(store.write_error_message(index_dir, exc)) from exc
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def file_stats(corpus: Path) -> dict[str, dict[str, int]]:
@@ -76,15 +58,6 @@ def is_stale(corpus: Path, manifest: dict[str, Any]) -> bool:
 def _segment(loaded: LoadedArticle, settings: Settings) -> tuple[list[tuple[tuple[int, int], tuple]], list[tuple[int, int]]]:
     sentences = split_sentences(loaded.text, loaded.spans, loaded.article.lang)
     return windows(loaded.text, sentences, settings.chunking), sentences
-
-
-def _embed_text(text: str, spans: tuple[tuple[int, int], ...], title: str = "") -> str:
-    """What the model sees: the window's sentences, without boilerplate between them, after the title if given."""
-    body = " ".join(" ".join(text[s:e].split()) for s, e in spans)
-    title = " ".join(title.split())
-    if not title or body.startswith(title):
-        return body
-    return f"{title}. {body}" if title[-1:].isalnum() else f"{title} {body}"
 
 
 def _open_current(settings: Settings) -> tuple[store.IndexData | None, str]:
@@ -133,10 +106,10 @@ def build_index(
     """
     settings = Settings.from_env(corpus=corpus, index=index) if settings is None else settings
     started = time.perf_counter()
-    corpus_dir, index_dir = Path(settings.corpus), Path(settings.index)
+    corpus_dir, index_dir = Path(settings.corpus), settings.index
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    with build_lock(index_dir):
+    with store.lock(index_dir):
         current, reason = (None, "forced rebuild") if force else _open_current(settings)
         summary = _update(corpus_dir, index_dir, settings, current, progress)
         summary.rebuilt = current is None
@@ -146,7 +119,7 @@ def build_index(
 
 
 def _update(
-    corpus: Path, index_dir: Path, settings: Settings, current: store.IndexData | None, progress: Progress | None
+    corpus: Path, index_dir: store.Location, settings: Settings, current: store.IndexData | None, progress: Progress | None
 ) -> BuildSummary:
     stats = file_stats(corpus)
     old_files, old_articles, old_skipped = _previous(current)
@@ -210,7 +183,7 @@ def _update(
         summary.chunks = len(current.chunks)
         return summary
 
-    data = _assemble(current, kept, fresh, settings, progress, summary)
+    data = _assemble(current, kept, fresh, settings, progress, summary, store.local_search(index_dir))
     key_of = {name: key for key, name in seen_content.items()}
     data.manifest = {
         "signature": settings.index_signature(),
@@ -225,7 +198,7 @@ def _update(
             for a in data.articles.values()
         ],
         "skipped": [asdict(s) for s in skipped],
-        "index_kind": data.dense[0].kind,
+        "index_kind": data.dense[0].kind if data.dense else None,
     }
     store.save(index_dir, data)
     summary.chunks = len(data.chunks)
@@ -239,8 +212,13 @@ def _assemble(
     settings: Settings,
     progress: Progress | None,
     summary: BuildSummary,
+    local_search: bool = True,
 ) -> store.IndexData:
-    """Carry over kept articles' rows, embed the fresh ones, and index them all."""
+    """Carry over kept articles' rows, embed the fresh ones, and index them all.
+
+    ``local_search`` fits the in-process searches (FAISS, bm25s); a database
+    backend indexes the rows itself and skips them.
+    """
     views = len(settings.models)
     chunks: list[Chunk] = []
     sent_spans: list[tuple[int, int]] = []
@@ -266,7 +244,7 @@ def _assemble(
         for (s, e), spans in wins:
             chunks.append(Chunk(len(chunks), loaded.article.source, s, e, loaded.text[s:e], spans))
             title = loaded.article.title if settings.chunking.title_context else ""
-            new_chunk_texts.append(_embed_text(loaded.text, spans, title))
+            new_chunk_texts.append(embed_text(loaded.text, spans, title))
         for s, e in sentences:
             sent_sources.append(loaded.article.source)
             sent_spans.append((s, e))
@@ -313,9 +291,7 @@ def _assemble(
     summary.embedded_chunks = len(new_chunk_texts)
     articles = {a.source: a for a in kept} | {f.article.source: f.article for f in fresh}
     articles = dict(sorted(articles.items()))
-    texts_for_lexical = [
-        _embed_text((c.text), tuple((s - c.start, e - c.start) for s, e in c.sentences)) for c in chunks
-    ]
+    texts_for_lexical = [lexical_text(c) for c in chunks] if local_search else []
     return store.IndexData(
         manifest={},
         articles=articles,
@@ -324,7 +300,7 @@ def _assemble(
         sentences=np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2),
         sentence_sources=sent_sources,
         sentence_vectors=sentence_vectors,
-        dense=[VectorIndex.fit(m) for m in chunk_vectors],
-        lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks]),
+        dense=[VectorIndex.fit(m) for m in chunk_vectors] if local_search else [],
+        lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks]) if local_search else None,
         tokens=None if token_states is None else TokenStates.fit(token_states, chunk_vectors[0].shape[1]),
     )

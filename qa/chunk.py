@@ -13,6 +13,7 @@ import re
 
 from .settings import ChunkSettings
 from .tokens import count_tokens
+from .types import Chunk
 
 Span = tuple[int, int]
 
@@ -50,3 +51,17 @@ def windows(text: str, sentences: list[Span], settings: ChunkSettings) -> list[t
             continue  # a tail already inside the previous window
         out.append(((group[0][0], group[-1][1]), tuple(group)))
     return out
+
+
+def embed_text(text: str, spans: tuple[tuple[int, int], ...], title: str = "") -> str:
+    """What the model sees: the window's sentences, without boilerplate between them, after the title if given."""
+    body = " ".join(" ".join(text[s:e].split()) for s, e in spans)
+    title = " ".join(title.split())
+    if not title or body.startswith(title):
+        return body
+    return f"{title}. {body}" if title[-1:].isalnum() else f"{title} {body}"
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What the lexical views index: the window's sentences, without the boilerplate between them."""
+    return embed_text(chunk.text, tuple((s - chunk.start, e - chunk.start) for s, e in chunk.sentences))

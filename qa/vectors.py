@@ -142,8 +142,10 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids); ``allowed`` restricts the search itself.
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, filters: dict | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids); ``allowed`` restricts the search itself (``filters`` is what it came from).
 
         Filtering inside FAISS (an ID selector) rather than after truncation
         means a filter never leaves the user with fewer than ``k`` hits while

@@ -321,11 +321,11 @@ def test_full_disk_keeps_the_old_index(small_corpus: Path, tmp_path: Path, monke
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if where == "vectors":
-        monkeypatch.setattr("qa.store.np.save", full)
+        monkeypatch.setattr("qa.store.files.np.save", full)
     else:
-        real_write = store._write
+        real_write = store.files._write
         monkeypatch.setattr(
-            "qa.store._write", lambda path, data: full() if path.name.startswith(".CURRENT") else real_write(path, data)
+            "qa.store.files._write", lambda path, data: full() if path.name.startswith(".CURRENT") else real_write(path, data)
         )
     with pytest.raises(IndexWriteError, match="no space left.*previous index.*still used"):
         build_index(small_corpus, index)
@@ -343,7 +343,7 @@ def test_cli_reports_a_full_disk_clearly(small_corpus: Path, tmp_path: Path, mon
     from qa.cli import main
 
     write_article(small_corpus, "a.txt", GERMAN)
-    monkeypatch.setattr("qa.store.np.save", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space")))
+    monkeypatch.setattr("qa.store.files.np.save", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space")))
     code = main(["build", "--corpus", str(small_corpus), "--index", str(tmp_path / "index")])
     err = capsys.readouterr().err
     assert code == 2 and "\nerror: could not write the index" in "\n" + err.split("\r")[-1] and "Traceback" not in err

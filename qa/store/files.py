@@ -9,93 +9,29 @@ pointing at a complete generation, so readers never see a mix of old and new.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from .align import TokenStates
-from .errors import IndexCorruptError, IndexWriteError
-from .fold import fold, words
-from .lexical import LexicalIndex
-from .types import Article, Chunk
-from .vectors import VectorIndex
+from ..align import TokenStates
+from ..errors import IndexCorruptError, IndexWriteError
+from ..lexical import LexicalIndex
+from ..types import Article, Chunk
+from ..vectors import VectorIndex
+from .data import IndexData
 
 FORMAT = 1
-T = TypeVar("T")
 CURRENT = "CURRENT"
-
-
-@dataclass
-class IndexData:
-    """Everything a generation holds, in memory."""
-
-    manifest: dict[str, Any]
-    articles: dict[str, Article]  # by source
-    chunks: list[Chunk]
-    chunk_vectors: list[np.ndarray]  # one matrix per dense view (model), rows = chunks
-    sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
-    sentence_sources: list[str]
-    sentence_vectors: list[np.ndarray]  # one matrix per view, rows = sentences
-    dense: list[VectorIndex]  # one FAISS index per view
-    lexical: LexicalIndex
-    path: Path | None = None
-    tokens: TokenStates | None = None  # primary model's token states per sentence (qa/align.py)
-    sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
-    chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
-    # Derived tables built on first use (lives and dies with this index).
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def derived(self, name: str, build: Callable[[], T]) -> T:
-        """``build()``'s table, computed on first use and kept with this index.
-
-        Two threads may both build it once; the first one stored is the one
-        every caller gets from then on.
-        """
-        found = self.cache.get(name)
-        if found is None:
-            found = self.cache.setdefault(name, build())
-        return found
-
-    def chunk_keys(self, chunk_id: int) -> frozenset[str]:
-        """Spelling-folded keys of a chunk's words (computed on first use: only candidates need them)."""
-        table: dict[int, frozenset[str]] = self.derived("chunk_keys", dict)
-        keys = table.get(chunk_id)
-        if keys is None:
-            keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
-        return keys
-
-    def names(self) -> frozenset[str]:
-        """Folded words the articles capitalise where nouns are not capitalised (computed once per index)."""
-        from .lexical import corpus_names
-
-        def build() -> frozenset[str]:
-            sentences = {
-                (c.source, s, e): (c.text[s - c.start : e - c.start], self.articles[c.source].lang)
-                for c in self.chunks
-                for s, e in c.sentences
-            }
-            return corpus_names(sentences.values())
-
-        return self.derived("names", build)
-
-    def __post_init__(self) -> None:
-        if not self.sentence_rows:
-            self.sentence_rows = {
-                (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))
-            }
-        if not self.chunk_sentences:
-            self.chunk_sentences = [
-                [r for s, e in c.sentences if (r := self.sentence_rows.get((c.source, s, e))) is not None]
-                for c in self.chunks
-            ]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -317,3 +253,19 @@ def _collect_garbage(index_dir: Path, keep: str, grace_seconds: float = 60.0) ->
             pass
     for path in index_dir.glob(f".{CURRENT}.*"):
         path.unlink(missing_ok=True)
+
+
+@contextmanager
+def lock(index_dir: Path) -> Iterator[None]:
+    """One builder per index folder at a time, across processes."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".lock", "a")  # closed by the with below
+    except OSError as exc:  # read-only folder, full disk: say so before any work is done
+        raise IndexWriteError(write_error_message(index_dir, exc)) from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,104 @@
+"""Where an index lives: one backend per module, chosen by the index location.
+
+- a folder (the default, ``index/``): FAISS and bm25s files in generations
+  swapped atomically (:mod:`qa.store.files`);
+- ``postgresql://…``: tables in PostgreSQL, searched with pgvector HNSW and
+  full-text search, generations swapped in one transaction
+  (:mod:`qa.store.postgres`).
+
+Every backend offers the same five calls (``read_manifest``,
+``current_generation``, ``load``, ``save``, ``lock``), so the build and the
+engine never ask which one they hold. Another engine (OpenSearch, Qdrant) is
+one more module here and one more branch in :func:`backend`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch
+
+Location = Path | str
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+__all__ = [
+    "DenseSearch",
+    "Filters",
+    "IndexData",
+    "LexicalScores",
+    "LexicalSearch",
+    "Location",
+    "backend",
+    "current_generation",
+    "describe",
+    "is_database",
+    "load",
+    "local_search",
+    "lock",
+    "read_manifest",
+    "save",
+    "write_error_message",
+]
+
+
+def is_database(location: Location) -> bool:
+    """Whether ``location`` names a database rather than a folder."""
+    return isinstance(location, str) and location.startswith(DATABASE_SCHEMES)
+
+
+def backend(location: Location) -> ModuleType:
+    """The module that stores an index at ``location``."""
+    if is_database(location):
+        from . import postgres
+
+        return postgres
+    from . import files
+
+    return files
+
+
+def _target(location: Location) -> Location:
+    return location if is_database(location) else Path(location)
+
+
+def read_manifest(location: Location) -> dict[str, Any] | None:
+    """The active generation's manifest only (cheap: used for staleness checks)."""
+    return backend(location).read_manifest(_target(location))
+
+
+def current_generation(location: Location) -> Path | str | None:
+    """What names the active generation (a folder, or a database generation), or None before the first build."""
+    return backend(location).current_generation(_target(location))
+
+
+def load(location: Location) -> IndexData | None:
+    """The active generation, or None if none was built; IndexCorruptError when it is damaged."""
+    return backend(location).load(_target(location))
+
+
+def save(location: Location, data: IndexData) -> Path | str:
+    """Write ``data`` as a new generation and make it current, atomically."""
+    return backend(location).save(_target(location), data)
+
+
+def lock(location: Location) -> AbstractContextManager[None]:
+    """One builder per index at a time, across processes."""
+    return backend(location).lock(_target(location))
+
+
+def write_error_message(location: Location, exc: OSError) -> str:
+    return backend(location).write_error_message(_target(location), exc)
+
+
+def describe(location: Location) -> str:
+    """The location for messages: a folder as is, a database without its password."""
+    return backend(location).describe(_target(location)) if is_database(location) else str(location)
+
+
+def local_search(location: Location) -> bool:
+    """Whether the build must fit in-process search structures (FAISS, bm25s) for this backend."""
+    return not is_database(location)
+

@@ -1,0 +1,122 @@
+"""What a loaded index holds, whichever backend stores it.
+
+The matrices are anything that gathers rows with ``m[rows]``: numpy arrays
+(memory-mapped) from the file backend, or row fetchers from a database, so
+retrieval and answering read candidates the same way from either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from ..align import TokenStates
+from ..fold import fold, words
+from ..types import Article, Chunk
+
+T = TypeVar("T")
+Filters = dict[str, Any]
+
+
+class DenseSearch(Protocol):
+    """Nearest chunks to a query vector in one view.
+
+    ``allowed`` holds the chunk ids the filters allow, for an index that
+    filters by id; ``filters`` the same restriction as language, source and
+    dates, for a database that filters in SQL.
+    """
+
+    kind: str
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class LexicalScores(Protocol):
+    """One query's lexical scores: its best rows, and the score of any row."""
+
+    def top(self, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def at(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+class LexicalSearch(Protocol):
+    """The two lexical views: name keys and language stems (``has_stems`` False when built without them)."""
+
+    has_stems: bool
+
+    def keys(self, tokens: list[str]) -> LexicalScores: ...
+
+    def stems(self, tokens: list[str]) -> LexicalScores: ...
+
+    def vocabulary(self) -> set[str]: ...
+
+
+@dataclass
+class IndexData:
+    """Everything a generation holds, in memory."""
+
+    manifest: dict[str, Any]
+    articles: dict[str, Article]  # by source
+    chunks: list[Chunk]
+    chunk_vectors: list[Any]  # one matrix per dense view (model), rows = chunks; gathered with m[rows]
+    sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
+    sentence_sources: list[str]
+    sentence_vectors: list[Any]  # one matrix per view, rows = sentences
+    dense: list[DenseSearch]  # one nearest-neighbour search per view
+    lexical: LexicalSearch
+    path: Path | str | None = None  # the generation: a folder, or a database generation's name
+    tokens: TokenStates | None = None  # primary model's token states per sentence (qa/align.py)
+    sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
+    # Derived tables built on first use (lives and dies with this index).
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """``build()``'s table, computed on first use and kept with this index.
+
+        Two threads may both build it once; the first one stored is the one
+        every caller gets from then on.
+        """
+        found = self.cache.get(name)
+        if found is None:
+            found = self.cache.setdefault(name, build())
+        return found
+
+    def chunk_keys(self, chunk_id: int) -> frozenset[str]:
+        """Spelling-folded keys of a chunk's words (computed on first use: only candidates need them)."""
+        table: dict[int, frozenset[str]] = self.derived("chunk_keys", dict)
+        keys = table.get(chunk_id)
+        if keys is None:
+            keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
+        return keys
+
+    def names(self) -> frozenset[str]:
+        """Folded words the articles capitalise where nouns are not capitalised (computed once per index)."""
+        from ..lexical import corpus_names
+
+        def build() -> frozenset[str]:
+            sentences = {
+                (c.source, s, e): (c.text[s - c.start : e - c.start], self.articles[c.source].lang)
+                for c in self.chunks
+                for s, e in c.sentences
+            }
+            return corpus_names(sentences.values())
+
+        return self.derived("names", build)
+
+    def __post_init__(self) -> None:
+        if not self.sentence_rows:
+            self.sentence_rows = {
+                (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))
+            }
+        if not self.chunk_sentences:
+            self.chunk_sentences = [
+                [r for s, e in c.sentences if (r := self.sentence_rows.get((c.source, s, e))) is not None]
+                for c in self.chunks
+            ]
