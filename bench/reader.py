@@ -25,22 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qa.answer  # noqa: E402
 from qa import ask  # noqa: E402
 from qa.compose import ComposerSettings, compose  # noqa: E402
-from qa.evaluate import evaluate_answers, load_questions  # noqa: E402
+from qa.evaluate import QUESTION_FILES, evaluate_answers, load_questions  # noqa: E402
 from qa.retrieve import get_engine, resolve_paths  # noqa: E402
-from qa.settings import REPO_ROOT  # noqa: E402
 
-BENCH = REPO_ROOT / "bench"
-FILES = {
-    "seeds": [
-        ("tuned", BENCH / "questions.jsonl", REPO_ROOT / "seeds"),
-        ("held-out 1", BENCH / "questions_heldout.jsonl", REPO_ROOT / "seeds"),
-        ("held-out 2", BENCH / "questions_heldout2.jsonl", REPO_ROOT / "seeds"),
-        ("held-out 3", BENCH / "questions_heldout3.jsonl", REPO_ROOT / "seeds"),
-        ("uk/cs/az", BENCH / "questions_uk_cs_az.jsonl", REPO_ROOT / "seeds"),
-    ],
-    "corpus2": [("corpus2 (blind)", BENCH / "corpus2" / "questions.jsonl", BENCH / "corpus2" / "articles")],
-}
-FILES["all"] = FILES["seeds"] + FILES["corpus2"]
+FILES = QUESTION_FILES
 
 # (label, use the reader, composer settings)
 ROWS = [

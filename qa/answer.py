@@ -55,8 +55,8 @@ def ask(
     *,
     k: int = 10,
     filters: Filters | None = None,
-    corpus: Path | str = "seeds",
-    index: Path | str = "index",
+    corpus: Path | str | None = None,
+    index: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer ``question`` from the corpus, citing exact spans, or abstain.

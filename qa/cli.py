@@ -205,8 +205,10 @@ def _filters(args: argparse.Namespace) -> dict | None:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", default="seeds", help="folder of articles (default: seeds)")
-    p.add_argument("--index", default="index", help="index folder (default: index)")
+    p.add_argument("--corpus", default=None, help="folder of articles (default: $QA_CORPUS, else seeds)")
+    p.add_argument(
+        "--index", default=None, help="index folder or postgresql:// URL (default: $QA_INDEX, else index)"
+    )
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:

@@ -19,6 +19,19 @@ from typing import Any
 from .settings import REPO_ROOT
 
 DEFAULT_QUESTIONS = REPO_ROOT / "bench" / "questions.jsonl"
+_BENCH = REPO_ROOT / "bench"
+# Every bench question file: (name, questions, corpus folder).
+QUESTION_FILES = {
+    "seeds": [
+        ("tuned", _BENCH / "questions.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 1", _BENCH / "questions_heldout.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 2", _BENCH / "questions_heldout2.jsonl", REPO_ROOT / "seeds"),
+        ("held-out 3", _BENCH / "questions_heldout3.jsonl", REPO_ROOT / "seeds"),
+        ("uk/cs/az", _BENCH / "questions_uk_cs_az.jsonl", REPO_ROOT / "seeds"),
+    ],
+    "corpus2": [("corpus2 (blind)", _BENCH / "corpus2" / "questions.jsonl", _BENCH / "corpus2" / "articles")],
+}
+QUESTION_FILES["all"] = QUESTION_FILES["seeds"] + QUESTION_FILES["corpus2"]
 
 
 @dataclass

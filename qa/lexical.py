@@ -152,17 +152,24 @@ def compound_parts(word: str, lang: str) -> tuple[str, ...]:
     return ()
 
 
-def stem_tokens(text: str, lang: str, split: bool = True) -> list[str]:
+def snowball_name(lang: str) -> str | None:
+    """The Snowball stemmer's name for ``lang`` ("german"), which is also PostgreSQL's text search configuration."""
+    return _SNOWBALL.get(lang)
+
+
+def stem_tokens(text: str, lang: str, split: bool = True, whole: bool = True) -> list[str]:
     """``lang:stem`` for every content word (language-tagged so "die" in German and English stay apart).
 
     A compound also contributes its parts, so "Grenzkontrollpunkt" matches a
-    question about a "Grenze" and "grenspost" one about a "post".
+    question about a "Grenze" and "grenspost" one about a "post". ``whole``
+    False gives the parts only (for a database whose own stemmer does the words).
     """
     stemmer = _stemmer(lang)
     stop = stopwords(lang)
     out = []
     for w in content_words(text, lang):
-        out.append(f"{lang}:{stemmer.stemWord(w) if stemmer else w}")
+        if whole:
+            out.append(f"{lang}:{stemmer.stemWord(w) if stemmer else w}")
         for part in compound_parts(w, lang) if split else ():
             if part not in stop:
                 out.append(f"{lang}:{stemmer.stemWord(part) if stemmer else part}")

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from .build import build_index, is_stale
 from .embed import get_embedder, query_blas
 from .errors import IndexCorruptError, IndexWriteError
 from .expand import expansions
+from .filters import Filters, matches
 from .fold import fold, salient_words, words
 from .hints import SOLE_DATE_STRENGTH, Hints, month_keys, month_of, outlet_index, question_hints
 from .langid import detect
@@ -35,7 +35,6 @@ from .types import BuildSummary, Passage
 
 _STALE_CHECK_SECONDS = 2.0
 
-Filters = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
@@ -289,37 +288,6 @@ def zscore(scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _as_set(value: Any) -> set[str]:
-    if value is None:
-        return set()
-    if isinstance(value, str):
-        return {value}
-    return {str(v) for v in value}
-
-
-def matches(article, filters: Filters) -> bool:
-    """Whether an article passes language / source / date filters.
-
-    ``source`` matches the file name or the outlet; dates are ISO strings and
-    articles without a known date are excluded once a date bound is set.
-    """
-    langs = _as_set(filters.get("lang") or filters.get("language"))
-    if langs and article.lang not in langs:
-        return False
-    sources = _as_set(filters.get("source"))
-    if sources and article.source not in sources and (article.outlet or "") not in sources:
-        return False
-    date_from, date_to = filters.get("date_from"), filters.get("date_to")
-    if date_from or date_to:
-        if not article.date:
-            return False
-        if date_from and article.date < str(date_from):
-            return False
-        if date_to and article.date > str(date_to):
-            return False
-    return True
-
-
 def to_passage(data: store.IndexData, chunk_id: int, score: float) -> Passage:
     chunk = data.chunks[chunk_id]
     article = data.articles[chunk.source]
@@ -361,21 +329,31 @@ def search(
     k: int = 10,
     *,
     filters: Filters | None = None,
-    corpus: Path | str = "seeds",
-    index: Path | str = "index",
+    corpus: Path | str | None = None,
+    index: Path | str | None = None,
 ) -> list[Passage]:
     """The ``k`` passages that best answer ``query``, best first.
 
     Builds or updates the index on first use. Relative ``corpus``/``index``
     paths are resolved against the current directory, falling back to the
-    repository's own ``seeds/`` and ``index/``.
+    repository's own ``seeds/`` and ``index/``; unset, they come from
+    ``QA_CORPUS`` / ``QA_INDEX`` (a folder or a ``postgresql://`` URL).
     """
     return get_engine(*resolve_paths(corpus, index)).search(query, k, filters)
 
 
-def resolve_paths(corpus: Path | str, index: Path | str) -> tuple[Path, Path | str]:
-    """Relative folders resolved here or in the repository; a database URL as is."""
+def resolve_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path | str]:
+    """Relative folders resolved here or in the repository; a database URL as is.
+
+    None means the environment's ``QA_CORPUS`` / ``QA_INDEX``, else ``seeds/``
+    and ``index/``: so ``QA_INDEX=postgresql://…`` switches every entry point.
+    """
+    import os
+
     from .settings import REPO_ROOT, index_location
+
+    corpus = os.environ.get("QA_CORPUS") or "seeds" if corpus is None else corpus
+    index = os.environ.get("QA_INDEX") or "index" if index is None else index
 
     def resolve(p: Path | str) -> Path:
         p = Path(p)

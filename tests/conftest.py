@@ -55,3 +55,26 @@ def write_article(corpus: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL 16 + pgvector (the pgserver wheel) in a temp folder, stopped at the end of the session."""
+    from qa.store import pgserver_local
+
+    server = pgserver_local.start(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture()
+def postgres_url(postgres_server, request: pytest.FixtureRequest) -> str:
+    """An empty database of its own for each test (named after the test)."""
+    import re
+
+    from qa.store import pgserver_local, postgres
+
+    name = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50]
+    url = pgserver_local.database_url(postgres_server, name)
+    postgres.drop_all(url)
+    return url

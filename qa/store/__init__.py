@@ -101,4 +101,3 @@ def describe(location: Location) -> str:
 def local_search(location: Location) -> bool:
     """Whether the build must fit in-process search structures (FAISS, bm25s) for this backend."""
     return not is_database(location)
-

@@ -15,11 +15,11 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from ..align import TokenStates
+from ..filters import Filters
 from ..fold import fold, words
 from ..types import Article, Chunk
 
 T = TypeVar("T")
-Filters = dict[str, Any]
 
 
 class DenseSearch(Protocol):
@@ -40,7 +40,9 @@ class DenseSearch(Protocol):
 class LexicalScores(Protocol):
     """One query's lexical scores: its best rows, and the score of any row."""
 
-    def top(self, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+    def top(
+        self, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def at(self, rows: np.ndarray) -> np.ndarray: ...
 

@@ -1,0 +1,590 @@
+"""PostgreSQL with pgvector: the index as tables, searched by the database.
+
+Selected with ``QA_INDEX=postgresql://…``. Each build writes a generation:
+two tables (``qa_chunks_<g>``, ``qa_sentences_<g>``) with their indexes, and
+the row in ``qa_current`` that names it, all in **one transaction**. A crash
+or a failed write rolls everything back, and the previous generation keeps
+serving, as the file backend's ``CURRENT`` swap does. The generation before
+the current one is kept, so an engine that loaded it just before a swap
+finishes its queries; older ones are dropped.
+
+Searching happens in the database:
+- each dense view is a ``vector`` column with an HNSW index (cosine), queried
+  with ``ORDER BY v <=> q``; filters are a SQL ``WHERE``, and a filter that
+  leaves HNSW short of ``k`` rows is answered by an exact scan;
+- the name-key view is a ``tsvector`` of our own keys (spelling-folded words
+  and trigrams, so "Alijew" meets "Aliyev"), ranked with ``ts_rank``;
+- the stem view is PostgreSQL full-text search with each article's language
+  configuration (``to_tsvector('german', text)``, ``'dutch'``, …; PostgreSQL's
+  configurations are the same Snowball stemmers the query side uses), plus
+  compound parts, which PostgreSQL's stemmers do not split. A language
+  PostgreSQL has no configuration for stores our own stems.
+
+Fusion, alignment and answering run in Python as for the file backend; they
+fetch only the candidates' vectors and token states (``WHERE id = ANY``), so a
+serving process holds chunk metadata but no vector matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ..align import TokenStates
+from ..chunk import lexical_text
+from ..errors import IndexCorruptError, IndexWriteError
+from ..filters import Filters, Restriction
+from ..lexical import doc_tokens, snowball_name, stem_tokens
+from ..types import Article, Chunk
+from .data import IndexData
+
+FORMAT = 1
+EF_SEARCH = 100  # HNSW candidate list per query: recall@10 >= 0.98 against exact search on the scale bench
+KEEP = 2  # generations kept: the current one, and the one an engine may still be reading
+MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
+MAX_POSITIONS = 255  # positions kept per lexeme (PostgreSQL keeps at most 256)
+
+_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE IF NOT EXISTS qa_generations (
+    name text PRIMARY KEY,
+    created timestamptz NOT NULL DEFAULT now(),
+    manifest jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS qa_current (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    name text NOT NULL REFERENCES qa_generations (name)
+);
+"""
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - in requirements.txt
+        raise IndexWriteError("QA_INDEX names a PostgreSQL database, but psycopg is not installed") from exc
+    return psycopg
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def _connect(url: str, autocommit: bool = True):
+    psycopg = _psycopg()
+    try:
+        return psycopg.connect(url, autocommit=autocommit)
+    except psycopg.Error as exc:
+        raise IndexCorruptError(f"cannot connect to {describe(url)}: {exc}") from exc
+
+
+class Database:
+    """One autocommit connection per URL and process, shared by the loaded index's searches.
+
+    psycopg serialises a connection's statements; the lock keeps a query and
+    the fetch of its rows together when page threads search at once.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._lock = threading.Lock()
+        self._conn = None
+
+    def _connection(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = _connect(self.url)
+            self._conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        return self._conn
+
+    def rows(self, sql: str, params: Sequence[Any] = (), binary: bool = False) -> list[tuple]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.cursor(binary=binary) as cur:
+                    cur.execute(sql, params)
+                    return cur.fetchall() if cur.description else []
+            except _psycopg().OperationalError:
+                self._conn = None  # a dropped connection: the next query reconnects
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor in one transaction on this connection (for settings that hold only inside it)."""
+        with self._lock:
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                yield cur
+
+
+_DATABASES: dict[str, Database] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def database(url: str) -> Database:
+    with _DATABASES_LOCK:
+        db = _DATABASES.get(url)
+        if db is None:
+            db = _DATABASES[url] = Database(url)
+        return db
+
+
+# -- reading -------------------------------------------------------------------
+
+
+def _vector_text(v: np.ndarray) -> str:
+    """pgvector's text form; float32 -> shortest decimal -> float32 is exact."""
+    return "[" + ",".join(map(str, np.asarray(v, dtype=np.float32).tolist())) + "]"
+
+
+def _vector_from_binary(raw: bytes) -> np.ndarray:
+    """pgvector's binary form: int16 dimension, int16 unused, big-endian float32s."""
+    return np.frombuffer(raw, dtype=">f4", offset=4).astype(np.float32)
+
+
+def _order(found: dict[int, Any], rows: np.ndarray, what: str) -> list[Any]:
+    try:
+        return [found[int(r)] for r in rows]
+    except KeyError as exc:
+        raise IndexCorruptError(f"the database lost {what} row {exc}") from exc
+
+
+class Rows:
+    """A vector column read like a matrix: ``rows[ids]`` fetches only those rows."""
+
+    ndim = 2
+
+    def __init__(self, db: Database, table: str, column: str, n: int, dim: int):
+        self.db, self.table, self.column = db, table, column
+        self.shape = (n, dim)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(ids) == 0:
+            return np.zeros((0, self.shape[1]), dtype=np.float32)
+        found = {
+            int(i): _vector_from_binary(v)
+            for i, v in self.db.rows(
+                f"SELECT id, {self.column} FROM {self.table} WHERE id = ANY(%s)", (ids.tolist(),), binary=True
+            )
+        }
+        return np.stack(_order(found, ids, self.table))
+
+
+class Tokens:
+    """The sentences' token states, fetched per candidate sentence (see :class:`qa.align.TokenStates`)."""
+
+    def __init__(self, db: Database, table: str, n: int, dim: int):
+        self.db, self.table, self.n, self.dim = db, table, n, dim
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _local(self, rows: Any) -> TokenStates:
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
+        found = {
+            int(i): (np.frombuffer(v, dtype=np.int8).reshape(-1, self.dim), np.frombuffer(s, dtype="<f4"))
+            for i, v, s in self.db.rows(
+                f"SELECT id, tokens, scales FROM {self.table} WHERE id = ANY(%s)", (ids.tolist(),), binary=True
+            )
+        }
+        parts = _order(found, ids, self.table)
+        lengths = [len(v) for v, _ in parts]
+        values = np.concatenate([v for v, _ in parts]) if parts else np.zeros((0, self.dim), np.int8)
+        scales = np.concatenate([s for _, s in parts]) if parts else np.zeros(0, np.float32)
+        return TokenStates(values, scales, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+    def rows(self, rows: Any) -> list[np.ndarray]:
+        return self._local(rows).rows(np.arange(len(np.asarray(rows).reshape(-1))))
+
+    def alignment(self, query: np.ndarray, rows: Any) -> np.ndarray:
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
+        return self._local(ids).alignment(query, np.arange(len(ids)))
+
+
+def _where(filters: Filters | None, table: str = "") -> tuple[str, list[Any]]:
+    """The filters as a SQL condition on the chunk table (the same meaning as :func:`qa.filters.matches`)."""
+    r = Restriction.of(filters)
+    t = f"{table}." if table else ""
+    sql, params = ["TRUE"], []
+    if r.langs:
+        sql.append(f"{t}lang = ANY(%s)")
+        params.append(sorted(r.langs))
+    if r.sources:
+        sql.append(f"({t}source = ANY(%s) OR {t}outlet = ANY(%s))")
+        params += [sorted(r.sources), sorted(r.sources)]
+    if r.dated:
+        sql.append(f"{t}date IS NOT NULL")
+    if r.date_from:
+        sql.append(f"{t}date >= %s")
+        params.append(r.date_from)
+    if r.date_to:
+        sql.append(f"{t}date <= %s")
+        params.append(r.date_to)
+    return " AND ".join(sql), params
+
+
+def _hits(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    return np.asarray([r[1] for r in rows], dtype=np.float32), np.asarray([r[0] for r in rows], dtype=np.int64)
+
+
+class Dense:
+    """One dense view: HNSW on a vector column, filters in SQL."""
+
+    kind = "hnsw"
+
+    def __init__(self, db: Database, table: str, column: str, n: int):
+        self.db, self.table, self.column, self.n = db, table, column, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (cosine, id); a filter HNSW cannot fill is answered by an exact scan of the allowed rows."""
+        if k <= 0 or (allowed is not None and len(allowed) == 0):
+            return _hits([])
+        where, params = _where(filters)
+        q = _vector_text(query)
+        sql = (
+            f"SELECT id, 1 - ({self.column} <=> %s::vector) FROM {self.table} WHERE {where} "
+            f"ORDER BY {self.column} <=> %s::vector, id LIMIT %s"
+        )
+        rows = self.db.rows(sql, [q, *params, q, k])
+        wanted = min(k, self.n if allowed is None else len(allowed))
+        if len(rows) < wanted and filters:
+            with self.db.transaction() as cur:
+                cur.execute("SET LOCAL enable_indexscan = off")
+                cur.execute(sql, [q, *params, q, k])
+                rows = cur.fetchall()
+        return _hits(rows)
+
+
+def _tsquery(lexemes: Sequence[str]) -> str:
+    """Lexemes ORed, each quoted verbatim (no parsing, no stemming: they are stems or keys already)."""
+    quoted = ("'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in dict.fromkeys(lexemes) if w)
+    return " | ".join(quoted)
+
+
+class Scores:
+    """One query's full-text scores: ``top`` and ``at`` each ask the database."""
+
+    def __init__(self, db: Database, table: str, column: str, queries: dict[str | None, str]):
+        # language (None: every row) -> tsquery text
+        self.db, self.table, self.column = db, table, column
+        self.queries = {lang: q for lang, q in queries.items() if q}
+
+    def _from(self) -> tuple[str, list[Any]]:
+        langs = list(self.queries)
+        if langs == [None]:
+            return f"{self.table} c CROSS JOIN (SELECT %s::tsquery AS q) q", [self.queries[None]]
+        sql = f"{self.table} c JOIN unnest(%s::text[], %s::tsquery[]) AS q(lang, q) ON c.lang = q.lang"
+        return sql, [langs, list(self.queries.values())]
+
+    def top(
+        self, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not self.queries or k <= 0:
+            return _hits([])
+        source, params = self._from()
+        where, more = _where(filters, "c")
+        rank = f"ts_rank(c.{self.column}, q.q, 1)"
+        rows = self.db.rows(
+            f"SELECT c.id, {rank} AS r FROM {source} WHERE c.{self.column} @@ q.q AND {where} "
+            f"ORDER BY r DESC, c.id LIMIT %s",
+            [*params, *more, k],
+        )
+        return _hits([r for r in rows if r[1] > 0])
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
+        out = np.zeros(len(ids), dtype=np.float32)
+        if not self.queries or len(ids) == 0:
+            return out
+        source, params = self._from()
+        found: dict[int, float] = {}
+        for i, r in self.db.rows(
+            f"SELECT c.id, ts_rank(c.{self.column}, q.q, 1) FROM {source} WHERE c.id = ANY(%s)",
+            [*params, ids.tolist()],
+        ):
+            found[int(i)] = max(found.get(int(i), 0.0), float(r))
+        return np.asarray([found.get(int(i), 0.0) for i in ids], dtype=np.float32)
+
+
+class Lexical:
+    """The name-key and stem views as full-text search columns."""
+
+    has_stems = True
+
+    def __init__(self, db: Database, table: str):
+        self.db, self.table = db, table
+
+    def keys(self, tokens: list[str]) -> Scores:
+        return Scores(self.db, self.table, "keys", {None: _tsquery(tokens)})
+
+    def stems(self, tokens: list[str]) -> Scores:
+        """``lang:stem`` tokens, each matched only against articles of its language."""
+        by_lang: dict[str | None, list[str]] = {}
+        for t in tokens:
+            lang, _, stem = t.partition(":")
+            if stem:
+                by_lang.setdefault(lang, []).append(stem)
+        return Scores(self.db, self.table, "stems", {lang: _tsquery(s) for lang, s in by_lang.items()})
+
+    def vocabulary(self) -> set[str]:
+        rows = self.db.rows(f"SELECT word FROM ts_stat('SELECT keys FROM {self.table}') WHERE word LIKE 'w:%%'")
+        return {w[2:] for (w,) in rows}
+
+
+def _tables(name: str) -> tuple[str, str]:
+    if not re.fullmatch(r"g[0-9a-f]{12}", name):
+        raise IndexCorruptError(f"qa_current names {name!r}, which is not a generation")
+    return f"qa_chunks_{name}", f"qa_sentences_{name}"
+
+
+def _current(db: Database) -> tuple[str, dict[str, Any]] | None:
+    try:
+        rows = db.rows("SELECT c.name, g.manifest FROM qa_current c JOIN qa_generations g USING (name)")
+    except _psycopg().errors.UndefinedTable:
+        return None
+    except _psycopg().Error as exc:
+        raise IndexCorruptError(f"cannot read the index in {describe(db.url)}: {exc}") from exc
+    if not rows:
+        return None
+    name, manifest = rows[0]
+    return name, manifest if isinstance(manifest, dict) else json.loads(manifest)
+
+
+def read_manifest(url: str) -> dict[str, Any] | None:
+    found = _current(database(url))
+    return None if found is None else found[1]
+
+
+def current_generation(url: str) -> str | None:
+    found = _current(database(url))
+    return None if found is None else found[0]
+
+
+def load(url: str) -> IndexData | None:
+    """The current generation: metadata in memory, vectors and token states left in the database."""
+    db = database(url)
+    found = _current(db)
+    if found is None:
+        return None
+    name, manifest = found
+    chunk_table, sentence_table = _tables(name)
+    if manifest.get("format") != FORMAT:
+        raise IndexCorruptError(f"index format {manifest.get('format')} != {FORMAT} in {describe(url)}")
+    try:
+        chunks = [
+            Chunk(i, source, start, end, text, tuple(tuple(s) for s in spans))
+            for i, source, start, end, text, spans in db.rows(
+                f"SELECT id, source, start_char, end_char, text, sentences FROM {chunk_table} ORDER BY id"
+            )
+        ]
+        sentence_rows = db.rows(f"SELECT id, source, start_char, end_char FROM {sentence_table} ORDER BY id")
+    except _psycopg().Error as exc:
+        raise IndexCorruptError(f"the index in {describe(url)} is damaged ({exc})") from exc
+    n, n_sent = len(chunks), len(sentence_rows)
+    if n != manifest.get("n_chunks") or any(c.id != i for i, c in enumerate(chunks)):
+        raise IndexCorruptError(f"the index in {describe(url)} is inconsistent: {n} chunks")
+    if n_sent != manifest.get("n_sentences") or any(r[0] != i for i, r in enumerate(sentence_rows)):
+        raise IndexCorruptError(f"the index in {describe(url)} has inconsistent sentence tables")
+    articles = {a["source"]: Article.from_dict(a) for a in manifest["articles"]}
+    dims = manifest["dims"]
+    views = range(len(manifest["models"]))
+    return IndexData(
+        manifest=manifest,
+        articles=articles,
+        chunks=chunks,
+        chunk_vectors=[Rows(db, chunk_table, f"v{v}", n, dims[v]) for v in views],
+        sentences=np.asarray([(r[2], r[3]) for r in sentence_rows], dtype=np.int64).reshape(-1, 2),
+        sentence_sources=[r[1] for r in sentence_rows],
+        sentence_vectors=[Rows(db, sentence_table, f"v{v}", n_sent, dims[v]) for v in views],
+        dense=[Dense(db, chunk_table, f"v{v}", n) for v in views],
+        lexical=Lexical(db, chunk_table),
+        path=name,
+        tokens=Tokens(db, sentence_table, n_sent, dims[0]) if manifest.get("token_states") else None,
+    )
+
+
+# -- writing -------------------------------------------------------------------
+
+
+def _keys_vector(text: str) -> str:
+    """Our name keys as a tsvector literal (with positions, so ``ts_rank`` sees how often each occurs)."""
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(doc_tokens(text)):
+        found = positions.setdefault(token, [])
+        if len(found) < MAX_POSITIONS:
+            found.append(min(i + 1, MAX_POSITION))
+    return " ".join(f"{_tsquery([t])}:{','.join(map(str, sorted(set(p))))}" for t, p in positions.items())
+
+
+def _configs(cur) -> set[str]:
+    cur.execute("SELECT cfgname FROM pg_ts_config")
+    return {r[0] for r in cur.fetchall()}
+
+
+def _stem_columns(text: str, lang: str, configs: set[str]) -> tuple[str | None, list[str]]:
+    """(PostgreSQL configuration, extra lexemes): the language's own, plus compound parts; or our stems alone."""
+    config = snowball_name(lang)
+    if config in configs:
+        extra = stem_tokens(text, lang, whole=False)
+    else:
+        config, extra = None, stem_tokens(text, lang)
+    return config, sorted({t.partition(":")[2] for t in extra} - {""})
+
+
+def save(url: str, data: IndexData) -> str:
+    """Write ``data`` as a new generation and make it current, in one transaction."""
+    name = "g" + uuid.uuid4().hex[:12]
+    chunk_table, sentence_table = _tables(name)
+    dims = [int(m.shape[1]) for m in data.chunk_vectors]
+    views = range(len(dims))
+    psycopg = _psycopg()
+    try:
+        with _connect(url, autocommit=False) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("schema"),))
+            cur.execute(_SCHEMA)
+            configs = _configs(cur)
+            vec_cols = ", ".join(f"v{v} vector({d}) NOT NULL" for v, d in zip(views, dims))
+            cur.execute(
+                f"""CREATE TABLE {chunk_table} (
+                    id integer PRIMARY KEY, source text NOT NULL, start_char integer NOT NULL,
+                    end_char integer NOT NULL, text text NOT NULL, sentences jsonb NOT NULL,
+                    lang text NOT NULL, outlet text, date text, config regconfig, extra text[] NOT NULL,
+                    keys tsvector NOT NULL,
+                    stems tsvector GENERATED ALWAYS AS (CASE WHEN config IS NULL THEN array_to_tsvector(extra)
+                        ELSE to_tsvector(config, text) || array_to_tsvector(extra) END) STORED,
+                    {vec_cols})"""
+            )
+            names = ", ".join(f"v{v}" for v in views)
+            with cur.copy(
+                f"COPY {chunk_table} (id, source, start_char, end_char, text, sentences, lang, outlet, date, "
+                f"config, extra, keys, {names}) FROM STDIN"
+            ) as copy:
+                for c in data.chunks:
+                    article = data.articles[c.source]
+                    body = lexical_text(c)
+                    config, extra = _stem_columns(body, article.lang, configs)
+                    vectors = [_vector_text(data.chunk_vectors[v][c.id]) for v in views]
+                    copy.write_row(
+                        (c.id, c.source, c.start, c.end, c.text, json.dumps([list(s) for s in c.sentences]),
+                         article.lang, article.outlet, article.date, config, extra, _keys_vector(body), *vectors)
+                    )  # fmt: skip
+            cur.execute(
+                f"""CREATE TABLE {sentence_table} (
+                    id integer PRIMARY KEY, source text NOT NULL, start_char integer NOT NULL,
+                    end_char integer NOT NULL, tokens bytea, scales bytea, {vec_cols})"""
+            )
+            with cur.copy(
+                f"COPY {sentence_table} (id, source, start_char, end_char, tokens, scales, {names}) FROM STDIN"
+            ) as copy:
+                for i, (source, (s, e)) in enumerate(zip(data.sentence_sources, data.sentences)):
+                    tokens = scales = None
+                    if data.tokens is not None:
+                        lo, hi = int(data.tokens.offsets[i]), int(data.tokens.offsets[i + 1])
+                        tokens = np.ascontiguousarray(data.tokens.values[lo:hi], dtype=np.int8).tobytes()
+                        scales = np.ascontiguousarray(data.tokens.scales[lo:hi], dtype="<f4").tobytes()
+                    vectors = [_vector_text(data.sentence_vectors[v][i]) for v in views]
+                    copy.write_row((i, source, int(s), int(e), tokens, scales, *vectors))
+            for v in views:
+                cur.execute(f"CREATE INDEX ON {chunk_table} USING hnsw (v{v} vector_cosine_ops)")
+            cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (keys)")
+            cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (stems)")
+            cur.execute(f"CREATE INDEX ON {chunk_table} (lang)")
+            cur.execute(f"CREATE INDEX ON {chunk_table} (source)")
+            manifest = {
+                **data.manifest,
+                "format": FORMAT,
+                "n_chunks": len(data.chunks),
+                "n_sentences": len(data.sentence_sources),
+                "dims": dims,
+                "token_states": data.tokens is not None,
+                "index_kind": "hnsw",
+            }
+            manifest.pop("sentence_sources", None)
+            cur.execute(
+                "INSERT INTO qa_generations (name, manifest) VALUES (%s, %s)",
+                (name, json.dumps(manifest, ensure_ascii=False)),
+            )
+            cur.execute(
+                "INSERT INTO qa_current (one, name) VALUES (true, %s) ON CONFLICT (one) DO UPDATE SET name = excluded.name",
+                (name,),
+            )
+            conn.commit()
+    except psycopg.Error as exc:
+        # The transaction rolled back: qa_current still names the previous generation.
+        raise IndexWriteError(
+            f"could not write the index in {describe(url)}: {exc}. The previous index, if any, is unchanged and still used."
+        ) from exc
+    _collect_garbage(url, keep=name)
+    data.path = name
+    data.manifest = manifest
+    return name
+
+
+def _collect_garbage(url: str, keep: str) -> None:
+    """Drop generations older than the last ``KEEP`` (each drop in its own transaction)."""
+    psycopg = _psycopg()
+    try:
+        with _connect(url) as conn:
+            old = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM qa_generations WHERE name <> %s ORDER BY created DESC, name OFFSET %s",
+                    (keep, KEEP - 1),
+                ).fetchall()
+            ]
+            for name in old:
+                chunk_table, sentence_table = _tables(name)
+                with conn.transaction():
+                    conn.execute(f"DROP TABLE IF EXISTS {chunk_table}, {sentence_table}")
+                    conn.execute("DELETE FROM qa_generations WHERE name = %s", (name,))
+    except psycopg.Error:
+        pass  # a later build retries; the current generation is whole either way
+
+
+def _lock_key(what: str) -> int:
+    return zlib.crc32(f"qa-news:{what}".encode()) - 2**31
+
+
+@contextmanager
+def lock(url: str) -> Iterator[None]:
+    """One builder per database at a time, across processes and machines (a session advisory lock)."""
+    with _connect(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key("build"),))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("build"),))
+
+
+def write_error_message(url: str, exc: OSError) -> str:
+    return (
+        f"could not write the index in {describe(url)}: {exc}. The previous index, if any, is unchanged and still used."
+    )
+
+
+def drop_all(url: str) -> None:
+    """Remove every generation and the bookkeeping tables (tests start from an empty database with it)."""
+    with _connect(url) as conn:
+        if conn.execute("SELECT to_regclass('qa_generations')").fetchone()[0] is not None:
+            for (name,) in conn.execute("SELECT name FROM qa_generations").fetchall():
+                conn.execute(f"DROP TABLE IF EXISTS {', '.join(_tables(name))}")
+        conn.execute("DROP TABLE IF EXISTS qa_current, qa_generations")
