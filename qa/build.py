@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,29 @@ from .vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+
+
+@contextmanager
+def _embedders(ray: str | None, settings: Settings) -> Iterator[Callable[[str], Any]]:
+    """What embeds a model's texts: the in-process encoder, or actors on Ray (started only if something is embedded)."""
+    if ray is None:
+        yield get_embedder
+        return
+    from .embed_ray import RayPool
+
+    pool: RayPool | None = None
+
+    def on_ray(model: str) -> Any:
+        nonlocal pool
+        if pool is None:
+            pool = RayPool(None if ray == "local" else ray)
+        return pool.embedder(model, settings.align_layer)
+
+    try:
+        yield on_ray
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def file_stats(corpus: Path) -> dict[str, dict[str, int]]:
@@ -98,11 +122,14 @@ def build_index(
     settings: Settings | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    ray: str | None = None,
 ) -> BuildSummary:
     """Bring ``index`` in step with ``corpus``; return what changed.
 
-    Raises CorpusError when the folder is missing or holds no usable article
-    (the previous index, if any, is left untouched).
+    ``ray`` embeds on a Ray cluster: "local" starts one here, anything else
+    is a cluster address (qa/embed_ray.py). Raises CorpusError when the
+    folder is missing or holds no usable article (the previous index, if any,
+    is left untouched).
     """
     settings = Settings.from_env(corpus=corpus, index=index) if settings is None else settings
     started = time.perf_counter()
@@ -111,7 +138,8 @@ def build_index(
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     with store.lock(index_dir):
         current, reason = (None, "forced rebuild") if force else _open_current(settings)
-        summary = _update(corpus_dir, index_dir, settings, current, progress)
+        with _embedders(ray, settings) as embed_with:
+            summary = _update(corpus_dir, index_dir, settings, current, progress, embed_with)
         summary.rebuilt = current is None
         summary.reason = reason
     summary.seconds = time.perf_counter() - started
@@ -119,7 +147,12 @@ def build_index(
 
 
 def _update(
-    corpus: Path, index_dir: store.Location, settings: Settings, current: store.IndexData | None, progress: Progress | None
+    corpus: Path,
+    index_dir: store.Location,
+    settings: Settings,
+    current: store.IndexData | None,
+    progress: Progress | None,
+    embed_with: Callable[[str], Any] = get_embedder,
 ) -> BuildSummary:
     stats = file_stats(corpus)
     old_files, old_articles, old_skipped = _previous(current)
@@ -183,7 +216,7 @@ def _update(
         summary.chunks = len(current.chunks)
         return summary
 
-    data = _assemble(current, kept, fresh, settings, progress, summary, store.local_search(index_dir))
+    data = _assemble(current, kept, fresh, settings, progress, summary, store.local_search(index_dir), embed_with)
     key_of = {name: key for key, name in seen_content.items()}
     data.manifest = {
         "signature": settings.index_signature(),
@@ -213,6 +246,7 @@ def _assemble(
     progress: Progress | None,
     summary: BuildSummary,
     local_search: bool = True,
+    embed_with: Callable[[str], Any] = get_embedder,
 ) -> store.IndexData:
     """Carry over kept articles' rows, embed the fresh ones, and index them all.
 
@@ -255,7 +289,7 @@ def _assemble(
     done = 0
     token_states: list[np.ndarray] | None = None
     for v, model in enumerate(settings.models):
-        embedder = get_embedder(model) if (new_chunk_texts or new_sent_texts) else None
+        embedder = embed_with(model) if (new_chunk_texts or new_sent_texts) else None
         # The primary model's sentence pass also yields the token states qa/align.py matches.
         kept_tokens = current.tokens if current is not None else None
         align = (

@@ -40,7 +40,7 @@ def _paths(args: argparse.Namespace) -> dict:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build_index
 
-    summary = build_index(**_paths(args), force=args.force, progress=_progress_bar())
+    summary = build_index(**_paths(args), force=args.force, progress=_progress_bar(), ray=args.ray)
     print(
         f"{summary.articles} articles, {summary.chunks} chunks "
         f"({summary.embedded_chunks} embedded now; added {len(summary.added)}, updated {len(summary.updated)}, "
@@ -227,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build or update the index")
     _add_common(p)
     p.add_argument("--force", action="store_true", help="rebuild from scratch")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="embed on a Ray cluster at ADDRESS (without one, a local cluster with one worker per core)",
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="ranked passages for a question")
