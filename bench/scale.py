@@ -2,6 +2,7 @@
 
     python bench/scale.py                                  # real pipeline at 10^3, index at 10^3..10^6
     python bench/scale.py --real 1000,10000 --vectors 100000,1000000 --repeat 3
+    python bench/scale.py --real 1000,10000 --vectors '' --backends files,postgresql
 
 Two tables, printed as markdown:
 
@@ -105,7 +106,7 @@ def write_corpus(folder: Path, target_chunks: int, seed: int = SEED) -> int:
 # ------------------------------------------------------------ real pipeline ---
 
 
-def child_build(corpus: Path, index: Path) -> dict:
+def child_build(corpus: Path, index: Path | str) -> dict:
     from qa.build import build_index
     from qa.settings import Settings
 
@@ -121,7 +122,7 @@ def child_build(corpus: Path, index: Path) -> dict:
     }
 
 
-def child_serve(corpus: Path, index: Path, repeat: int) -> dict:
+def child_serve(corpus: Path, index: Path | str, repeat: int) -> dict:
     from qa.evaluate import DEFAULT_QUESTIONS
     from qa.retrieve import Engine
     from qa.settings import Settings
@@ -141,6 +142,7 @@ def child_serve(corpus: Path, index: Path, repeat: int) -> dict:
             times.append(time.perf_counter() - t)
     return {
         "first_query_s": first,
+        "recall@10": dense_recall(engine, questions),
         "p50_ms": 1000 * percentile(times, 50),
         "p95_ms": 1000 * percentile(times, 95),
         "queries": len(times),
@@ -149,22 +151,65 @@ def child_serve(corpus: Path, index: Path, repeat: int) -> dict:
     }
 
 
-def pipeline_rows(sizes: list[int], repeat: int, work: Path) -> list[dict]:
+def dense_recall(engine, questions: list[str]) -> float:
+    """recall@10 of the e5 view's index (HNSW, IVF or flat) against exact search over the same vectors."""
+    data = engine.data
+    matrix = np.asarray(data.chunk_vectors[0][np.arange(len(data.chunks))], dtype=np.float32)
+    found = total = 0
+    for q in questions:
+        qv = engine.encode_query(q)[0]
+        exact = set(np.argsort(-(matrix @ qv), kind="stable")[:10].tolist())
+        found += len(exact & set(data.dense[0].search(qv, 10)[1].tolist()))
+        total += len(exact)
+    return found / max(1, total)
+
+
+def database_size_mb(url: str) -> tuple[float, float]:
+    """(the current generation's tables and indexes, MB; the database server's RSS, MB)."""
+    import psutil
+    import psycopg
+
+    from qa.store import postgres
+
+    name = postgres.current_generation(url)
+    with psycopg.connect(url) as conn:
+        size = sum(
+            conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in postgres._tables(name)
+        )
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    server = psutil.Process(pid).parent()
+    rss = sum(p.memory_info().rss for p in [server, *server.children()])
+    return size / 2**20, rss / 2**20
+
+
+def pipeline_rows(sizes: list[int], repeat: int, work: Path, backend: str = "files", server=None) -> list[dict]:
+    from qa.store import pgserver_local, postgres
+
     rows = []
     for n in sizes:
-        corpus, index = work / f"corpus-{n}", work / f"index-{n}"
-        articles = write_corpus(corpus, n)
-        built = run_child("_build", str(corpus), str(index))
-        served = run_child("_serve", str(corpus), str(index), str(repeat))
-        gen = Path(index) / (Path(index) / "CURRENT").read_text().strip()
+        corpus = work / f"corpus-{n}"
+        if backend == "files":
+            index = str(work / f"index-{n}")
+        else:
+            index = pgserver_local.database_url(server, f"scale_{n}")
+            postgres.drop_all(index)
+        articles = write_corpus(corpus, n) if not corpus.exists() else len(list(corpus.iterdir()))
+        built = run_child("_build", str(corpus), index)
+        served = run_child("_serve", str(corpus), index, str(repeat))
+        if backend == "files":
+            disk, db_rss = du_mb(Path(index) / (Path(index) / "CURRENT").read_text().strip()), 0.0
+        else:
+            disk, db_rss = database_size_mb(index)
         rows.append(
             {
                 "target": n,
+                "backend": backend,
                 "articles": articles,
                 **built,
                 "chunks_per_s": built["chunks"] / built["build_s"],
                 "serve": served,
-                "disk_mb": du_mb(gen),
+                "disk_mb": disk,
+                "db_server_rss_mb": db_rss,
             }
         )
         print(f"# pipeline {n}: {rows[-1]}", file=sys.stderr)
@@ -291,15 +336,16 @@ def markdown(pipeline: list[dict], vectors: list[dict], extrapolate: list[int]) 
         lines += [
             "### Pipeline on synthetic corpora (real build: e5 + USE embeddings, BM25; real queries)",
             "",
-            "| chunks | articles | build s | chunks/s | query p50 ms | query p95 ms | serve peak RSS MB | build peak RSS MB | index on disk MB | index |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| backend | chunks | articles | build s | chunks/s | query p50 ms | query p95 ms | recall@10 vs exact "
+            "| serve peak RSS MB | database server RSS MB | build peak RSS MB | index on disk MB | index |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in pipeline:
             s = r["serve"]
             lines.append(
-                f"| {r['chunks']:,} | {r['articles']:,} | {r['build_s']:.1f} | {r['chunks_per_s']:.1f} | "
-                f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['peak_rss_mb']:.0f} | {r['peak_rss_mb']:.0f} | "
-                f"{r['disk_mb']:.1f} | {s['index_kind']} |"
+                f"| {r['backend']} | {r['chunks']:,} | {r['articles']:,} | {r['build_s']:.1f} | {r['chunks_per_s']:.1f} | "
+                f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['recall@10']:.3f} | {s['peak_rss_mb']:.0f} | "
+                f"{r['db_server_rss_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['disk_mb']:.1f} | {s['index_kind']} |"
             )
         rate = pipeline[-1]["chunks_per_s"]
         per_chunk_mb = pipeline[-1]["disk_mb"] / pipeline[-1]["chunks"]
@@ -338,14 +384,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="passes over the question file per measurement")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder, removed)")
+    parser.add_argument("--backends", default="files", help="files, postgresql, or both comma-separated")
     args = parser.parse_args()
     ints = lambda s: [int(float(x)) for x in s.split(",") if x.strip()]  # noqa: E731
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    server = None
     try:
-        pipeline = pipeline_rows(ints(args.real), args.repeat, work)
+        pipeline = []
+        for backend in args.backends.split(","):
+            if backend == "postgresql":
+                from qa.store import pgserver_local
+
+                server = pgserver_local.start(work / "pg")
+            pipeline += pipeline_rows(ints(args.real), args.repeat, work, backend, server)
         vectors = vector_rows(ints(args.vectors), args.repeat, work)
     finally:
+        if server is not None:
+            server.cleanup()
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     extrapolate = [n for n in ints(args.extrapolate) if pipeline and n > pipeline[-1]["chunks"]]
@@ -357,10 +413,12 @@ def main() -> None:
 def child(argv: list[str]) -> None:
     """Entry points of the measuring subprocesses (one JSON line on stdout)."""
     cmd, rest = argv[0], argv[1:]
+    from qa.settings import index_location
+
     if cmd == "_build":
-        out = child_build(Path(rest[0]), Path(rest[1]))
+        out = child_build(Path(rest[0]), index_location(rest[1]))
     elif cmd == "_serve":
-        out = child_serve(Path(rest[0]), Path(rest[1]), int(rest[2]))
+        out = child_serve(Path(rest[0]), index_location(rest[1]), int(rest[2]))
     elif cmd == "_vec_build":
         out = child_vec_build(int(rest[0]), Path(rest[1]))
     elif cmd == "_vec_query":
