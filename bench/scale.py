@@ -177,8 +177,13 @@ def database_size_mb(url: str) -> tuple[float, float]:
             conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in postgres._tables(name)
         )
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    server = psutil.Process(pid).parent()
-    rss = sum(p.memory_info().rss for p in [server, *server.children()])
+        server = psutil.Process(pid).parent()  # the postmaster, while this connection's backend is alive
+        rss = 0
+        for process in [server, *server.children()]:
+            try:
+                rss += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
     return size / 2**20, rss / 2**20
 
 

@@ -29,6 +29,15 @@ import numpy as np
 _FILES = ("sentence_tokens.npy", "sentence_token_scales.npy", "sentence_token_offsets.npy")
 
 
+def quantise(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One sentence's float token vectors as int8 values and one scale per token (value * scale = entry)."""
+    flat = np.asarray(state, dtype=np.float32).reshape(len(state), -1)
+    if not len(flat):
+        return np.zeros(flat.shape, np.int8), np.zeros(0, np.float32)
+    scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
+    return np.round(flat / scales[:, None]).astype(np.int8), scales.astype(np.float32)
+
+
 class TokenStates:
     """Unit token vectors of every indexed sentence, row ``i`` = sentence ``i``."""
 
@@ -43,13 +52,26 @@ class TokenStates:
     @classmethod
     def fit(cls, states: list[np.ndarray], dim: int) -> TokenStates:
         """Quantise unit token vectors (one array per sentence) to int8."""
-        lengths = np.asarray([len(s) for s in states], dtype=np.int64)
+        return cls.from_parts([quantise(s) for s in states], dim)
+
+    @classmethod
+    def from_parts(cls, parts: list[tuple[np.ndarray, np.ndarray]], dim: int) -> TokenStates:
+        """Join sentences already quantised by :func:`quantise` (a build keeps no float states)."""
+        lengths = np.asarray([len(v) for v, _ in parts], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        flat = np.concatenate(states).astype(np.float32) if len(states) else np.zeros((0, dim), np.float32)
-        flat = flat.reshape(-1, dim)
-        scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0 if len(flat) else np.zeros(0)
-        values = np.round(flat / scales[:, None]).astype(np.int8) if len(flat) else np.zeros((0, dim), np.int8)
-        return cls(values, scales.astype(np.float32), offsets)
+        if not parts or not lengths.sum():
+            return cls(np.zeros((0, dim), np.int8), np.zeros(0, np.float32), offsets)
+        values = np.concatenate([np.asarray(v, dtype=np.int8).reshape(-1, dim) for v, _ in parts])
+        scales = np.concatenate([np.asarray(sc, dtype=np.float32) for _, sc in parts])
+        return cls(values, scales, offsets)
+
+    def quantised_rows(self, rows: list[int] | np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Some sentences as stored (int8 values, scales), for carrying them into a new build unchanged."""
+        out = []
+        for r in rows:
+            lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
+            out.append((np.asarray(self.values[lo:hi]), np.asarray(self.scales[lo:hi])))
+        return out
 
     def rows(self, rows: list[int] | np.ndarray) -> list[np.ndarray]:
         """The float token vectors of some sentences (for carrying them into a new build)."""

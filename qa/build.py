@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import store
-from .align import TokenStates
+from .align import TokenStates, quantise
 from .chunk import embed_text, lexical_text, windows
 from .embed import get_embedder
 from .errors import CorpusError, IndexCorruptError
@@ -79,7 +79,9 @@ def is_stale(corpus: Path, manifest: dict[str, Any]) -> bool:
     return recorded != file_stats(corpus)
 
 
-def _segment(loaded: LoadedArticle, settings: Settings) -> tuple[list[tuple[tuple[int, int], tuple]], list[tuple[int, int]]]:
+def _segment(
+    loaded: LoadedArticle, settings: Settings
+) -> tuple[list[tuple[tuple[int, int], tuple]], list[tuple[int, int]]]:
     sentences = split_sentences(loaded.text, loaded.spans, loaded.article.lang)
     return windows(loaded.text, sentences, settings.chunking), sentences
 
@@ -226,10 +228,7 @@ def _update(
         "chunking": asdict(settings.chunking),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": files,
-        "articles": [
-            {**asdict(a), "content_key": key_of[a.source]}
-            for a in data.articles.values()
-        ],
+        "articles": [{**asdict(a), "content_key": key_of[a.source]} for a in data.articles.values()],
         "skipped": [asdict(s) for s in skipped],
         "index_kind": data.dense[0].kind if data.dense else None,
     }
@@ -287,7 +286,7 @@ def _assemble(
     chunk_vectors, sentence_vectors = [], []
     total = views * (len(new_chunk_texts) + len(new_sent_texts))
     done = 0
-    token_states: list[np.ndarray] | None = None
+    token_states: list[tuple[np.ndarray, np.ndarray]] | None = None  # quantised as embedded (qa/align.py)
     for v, model in enumerate(settings.models):
         embedder = embed_with(model) if (new_chunk_texts or new_sent_texts) else None
         # The primary model's sentence pass also yields the token states qa/align.py matches.
@@ -300,7 +299,7 @@ def _assemble(
             and (embedder is not None or kept_tokens is not None)
         )
         if align:
-            token_states = kept_tokens.rows(kept_sent_rows) if kept_tokens is not None else []
+            token_states = kept_tokens.quantised_rows(kept_sent_rows) if kept_tokens is not None else []
         parts_c, parts_s = [], []
         if current is not None and kept_chunk_rows:
             parts_c.append(current.chunk_vectors[v][kept_chunk_rows])
@@ -314,9 +313,19 @@ def _assemble(
                         progress("embedding", base + d, total)
 
                 if align and parts is parts_s:
-                    vecs, states = embedder.passages_with_tokens(texts, settings.align_layer, settings.batch_size, report)
-                    parts.append(vecs)
-                    token_states.extend(states)
+                    # In slices of whole batches, each quantised at once: float states of every
+                    # sentence held together took 4.6 GB of RAM at 10^4 chunks.
+                    step = settings.batch_size * 64
+                    for i in range(0, len(texts), step):
+
+                        def sliced(d: int, _t: int, i: int = i) -> None:
+                            report(i + d, 0)  # report() counts from its own base
+
+                        vecs, states = embedder.passages_with_tokens(
+                            texts[i : i + step], settings.align_layer, settings.batch_size, sliced
+                        )
+                        parts.append(vecs)
+                        token_states.extend(quantise(s) for s in states)
                 else:
                     parts.append(embedder.passages(texts, settings.batch_size, report))
                 done += len(texts)
@@ -335,6 +344,8 @@ def _assemble(
         sentence_sources=sent_sources,
         sentence_vectors=sentence_vectors,
         dense=[VectorIndex.fit(m) for m in chunk_vectors] if local_search else [],
-        lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks]) if local_search else None,
-        tokens=None if token_states is None else TokenStates.fit(token_states, chunk_vectors[0].shape[1]),
+        lexical=LexicalIndex.fit(texts_for_lexical, [articles[c.source].lang for c in chunks])
+        if local_search
+        else None,
+        tokens=None if token_states is None else TokenStates.from_parts(token_states, chunk_vectors[0].shape[1]),
     )

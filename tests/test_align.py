@@ -72,6 +72,25 @@ def test_incremental_build_carries_token_states(small_corpus: Path, tmp_path: Pa
     kept = [i for i, src in enumerate(after.sentence_sources) if src == "a.txt"]
     for old, new in zip(before.tokens.rows(range(len(before.sentences))), after.tokens.rows(kept)):
         assert np.allclose(old, new, atol=0.01)
+    # carried as stored: the same int8 values and scales, not re-quantised
+    for (v0, s0), (v1, s1) in zip(
+        before.tokens.quantised_rows(range(len(before.sentences))), after.tokens.quantised_rows(kept)
+    ):
+        assert np.array_equal(v0, v1) and np.array_equal(s0, s1)
+
+
+def test_quantising_per_sentence_equals_quantising_together() -> None:
+    """A build quantises each sentence as it is embedded; the stored values are those of quantising all at once."""
+    from qa.align import TokenStates, quantise
+
+    rng = np.random.default_rng(0)
+    states = [rng.normal(size=(n, 8)).astype(np.float32) for n in (3, 0, 5)]
+    flat = np.concatenate(states)
+    scales = np.abs(flat).max(axis=1) / 127.0
+    parts = TokenStates.from_parts([quantise(s) for s in states], 8)
+    assert np.array_equal(parts.values, np.round(flat / scales[:, None]).astype(np.int8))
+    assert np.allclose(parts.scales, scales) and parts.offsets.tolist() == [0, 3, 3, 8]
+    assert np.allclose(np.concatenate(parts.rows([0, 1, 2])), flat, atol=np.abs(flat).max() / 127)
 
 
 def test_lost_token_states_mean_a_rebuild(small_corpus: Path, tmp_path: Path) -> None:

@@ -208,6 +208,9 @@ class Tokens:
     def rows(self, rows: Any) -> list[np.ndarray]:
         return self._local(rows).rows(np.arange(len(np.asarray(rows).reshape(-1))))
 
+    def quantised_rows(self, rows: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self._local(rows).quantised_rows(np.arange(len(np.asarray(rows).reshape(-1))))
+
     def alignment(self, query: np.ndarray, rows: Any) -> np.ndarray:
         ids = np.asarray(rows, dtype=np.int64).reshape(-1)
         return self._local(ids).alignment(query, np.arange(len(ids)))
