@@ -31,9 +31,9 @@ _FILES = ("sentence_tokens.npy", "sentence_token_scales.npy", "sentence_token_of
 
 def quantise(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One sentence's float token vectors as int8 values and one scale per token (value * scale = entry)."""
-    flat = np.asarray(state, dtype=np.float32).reshape(len(state), -1)
-    if not len(flat):
-        return np.zeros(flat.shape, np.int8), np.zeros(0, np.float32)
+    flat = np.asarray(state, dtype=np.float32)
+    if not flat.size:
+        return np.zeros((0, flat.shape[-1] if flat.ndim == 2 else 0), np.int8), np.zeros(0, np.float32)
     scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
     return np.round(flat / scales[:, None]).astype(np.int8), scales.astype(np.float32)
 
