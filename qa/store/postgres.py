@@ -46,11 +46,15 @@ from ..lexical import doc_tokens, snowball_name, stem_tokens
 from ..types import Article, Chunk
 from .data import IndexData
 
-FORMAT = 1
+FORMAT = 2  # 2: per-generation lexeme document frequencies (qa_terms_<g>)
 EF_SEARCH = 100  # HNSW candidate list per query: recall@10 >= 0.98 against exact search on the scale bench
 KEEP = 2  # generations kept: the current one, and the one an engine may still be reading
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 MAX_POSITIONS = 255  # positions kept per lexeme (PostgreSQL keeps at most 256)
+# A lexeme in more rows than this does not seek candidates (it still scores them):
+# ranking every row a common trigram matches made a query 343 ms at 10^4 chunks.
+SEEK_MAX_ROWS = 500
+SEEK_FALLBACK = 3  # when every query lexeme is common, the rarest few still seek
 
 _SCHEMA = """
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -284,41 +288,47 @@ def _tsquery(lexemes: Sequence[str]) -> str:
 
 
 class Scores:
-    """One query's full-text scores: ``top`` and ``at`` each ask the database."""
+    """One query's full-text scores: ``top`` and ``at`` each ask the database.
 
-    def __init__(self, db: Database, table: str, column: str, queries: dict[str | None, str]):
+    ``top`` seeks with the query's rarer lexemes only (``seek``), so the rows it
+    ranks stay few at any size; ``at`` scores candidates with every lexeme.
+    """
+
+    def __init__(
+        self, db: Database, table: str, column: str, queries: dict[str | None, str], seek: dict[str | None, str]
+    ):
         # language (None: every row) -> tsquery text
         self.db, self.table, self.column = db, table, column
         self.queries = {lang: q for lang, q in queries.items() if q}
+        self.seek = {lang: q for lang, q in seek.items() if q}
 
-    def _from(self) -> tuple[str, list[Any]]:
-        langs = list(self.queries)
+    def _from(self, queries: dict[str | None, str]) -> tuple[str, list[Any]]:
+        langs = list(queries)
         if langs == [None]:
-            return f"{self.table} c CROSS JOIN (SELECT %s::tsquery AS q) q", [self.queries[None]]
+            return f"{self.table} c CROSS JOIN (SELECT %s::tsquery AS q) q", [queries[None]]
         sql = f"{self.table} c JOIN unnest(%s::text[], %s::tsquery[]) AS q(lang, q) ON c.lang = q.lang"
-        return sql, [langs, list(self.queries.values())]
+        return sql, [langs, list(queries.values())]
 
     def top(
         self, k: int, allowed: np.ndarray | None = None, filters: Filters | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        if not self.queries or k <= 0:
+        if not self.seek or k <= 0:
             return _hits([])
-        source, params = self._from()
+        source, params = self._from(self.seek)
         where, more = _where(filters, "c")
-        rank = f"ts_rank(c.{self.column}, q.q, 1)"
-        rows = self.db.rows(
-            f"SELECT c.id, {rank} AS r FROM {source} WHERE c.{self.column} @@ q.q AND {where} "
-            f"ORDER BY r DESC, c.id LIMIT %s",
-            [*params, *more, k],
-        )
-        return _hits([r for r in rows if r[1] > 0])
+        rows = self.db.rows(f"SELECT c.id FROM {source} WHERE c.{self.column} @@ q.q AND {where}", [*params, *more])
+        ids = np.asarray(sorted({r[0] for r in rows}), dtype=np.int64)
+        scores = self.at(ids)
+        order = np.argsort(-scores, kind="stable")[:k]
+        order = order[scores[order] > 0]
+        return scores[order], ids[order]
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         ids = np.asarray(rows, dtype=np.int64).reshape(-1)
         out = np.zeros(len(ids), dtype=np.float32)
         if not self.queries or len(ids) == 0:
             return out
-        source, params = self._from()
+        source, params = self._from(self.queries)
         found: dict[int, float] = {}
         for i, r in self.db.rows(
             f"SELECT c.id, ts_rank(c.{self.column}, q.q, 1) FROM {source} WHERE c.id = ANY(%s)",
@@ -333,11 +343,24 @@ class Lexical:
 
     has_stems = True
 
-    def __init__(self, db: Database, table: str):
-        self.db, self.table = db, table
+    def __init__(self, db: Database, table: str, terms: str):
+        self.db, self.table, self.terms = db, table, terms
+
+    def _seeking(self, view: str, lexemes: list[str]) -> list[str]:
+        """The lexemes in at most ``SEEK_MAX_ROWS`` rows; else the ``SEEK_FALLBACK`` rarest."""
+        if not lexemes:
+            return []
+        counts = dict(
+            self.db.rows(f"SELECT word, ndoc FROM {self.terms} WHERE view = %s AND word = ANY(%s)", [view, lexemes])
+        )
+        known = [w for w in dict.fromkeys(lexemes) if w in counts]  # a lexeme no row has finds nothing
+        rare = [w for w in known if counts[w] <= SEEK_MAX_ROWS]
+        return rare or sorted(known, key=lambda w: counts[w])[:SEEK_FALLBACK]
 
     def keys(self, tokens: list[str]) -> Scores:
-        return Scores(self.db, self.table, "keys", {None: _tsquery(tokens)})
+        return Scores(
+            self.db, self.table, "keys", {None: _tsquery(tokens)}, {None: _tsquery(self._seeking("keys", tokens))}
+        )
 
     def stems(self, tokens: list[str]) -> Scores:
         """``lang:stem`` tokens, each matched only against articles of its language."""
@@ -346,17 +369,20 @@ class Lexical:
             lang, _, stem = t.partition(":")
             if stem:
                 by_lang.setdefault(lang, []).append(stem)
-        return Scores(self.db, self.table, "stems", {lang: _tsquery(s) for lang, s in by_lang.items()})
+        every = {lang: _tsquery(s) for lang, s in by_lang.items()}
+        seek = {lang: _tsquery(self._seeking("stems", s)) for lang, s in by_lang.items()}
+        return Scores(self.db, self.table, "stems", every, seek)
 
     def vocabulary(self) -> set[str]:
-        rows = self.db.rows(f"SELECT word FROM ts_stat('SELECT keys FROM {self.table}') WHERE word LIKE 'w:%%'")
+        rows = self.db.rows(f"SELECT word FROM {self.terms} WHERE view = 'keys' AND word LIKE 'w:%%'")
         return {w[2:] for (w,) in rows}
 
 
-def _tables(name: str) -> tuple[str, str]:
+def _tables(name: str) -> tuple[str, str, str]:
+    """A generation's tables: chunks, sentences, and lexeme document frequencies."""
     if not re.fullmatch(r"g[0-9a-f]{12}", name):
         raise IndexCorruptError(f"qa_current names {name!r}, which is not a generation")
-    return f"qa_chunks_{name}", f"qa_sentences_{name}"
+    return f"qa_chunks_{name}", f"qa_sentences_{name}", f"qa_terms_{name}"
 
 
 def _current(db: Database) -> tuple[str, dict[str, Any]] | None:
@@ -389,7 +415,7 @@ def load(url: str) -> IndexData | None:
     if found is None:
         return None
     name, manifest = found
-    chunk_table, sentence_table = _tables(name)
+    chunk_table, sentence_table, terms_table = _tables(name)
     if manifest.get("format") != FORMAT:
         raise IndexCorruptError(f"index format {manifest.get('format')} != {FORMAT} in {describe(url)}")
     try:
@@ -419,7 +445,7 @@ def load(url: str) -> IndexData | None:
         sentence_sources=[r[1] for r in sentence_rows],
         sentence_vectors=[Rows(db, sentence_table, f"v{v}", n_sent, dims[v]) for v in views],
         dense=[Dense(db, chunk_table, f"v{v}", n) for v in views],
-        lexical=Lexical(db, chunk_table),
+        lexical=Lexical(db, chunk_table, terms_table),
         path=name,
         tokens=Tokens(db, sentence_table, n_sent, dims[0]) if manifest.get("token_states") else None,
     )
@@ -456,7 +482,7 @@ def _stem_columns(text: str, lang: str, configs: set[str]) -> tuple[str | None, 
 def save(url: str, data: IndexData) -> str:
     """Write ``data`` as a new generation and make it current, in one transaction."""
     name = "g" + uuid.uuid4().hex[:12]
-    chunk_table, sentence_table = _tables(name)
+    chunk_table, sentence_table, terms_table = _tables(name)
     dims = [int(m.shape[1]) for m in data.chunk_vectors]
     views = range(len(dims))
     psycopg = _psycopg()
@@ -510,6 +536,12 @@ def save(url: str, data: IndexData) -> str:
                 cur.execute(f"CREATE INDEX ON {chunk_table} USING hnsw (v{v} vector_cosine_ops)")
             cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (keys)")
             cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (stems)")
+            cur.execute(
+                f"""CREATE TABLE {terms_table} AS
+                    SELECT 'keys'::text AS view, word, ndoc FROM ts_stat('SELECT keys FROM {chunk_table}')
+                    UNION ALL SELECT 'stems', word, ndoc FROM ts_stat('SELECT stems FROM {chunk_table}')"""
+            )
+            cur.execute(f"ALTER TABLE {terms_table} ADD PRIMARY KEY (view, word)")
             cur.execute(f"CREATE INDEX ON {chunk_table} (lang)")
             cur.execute(f"CREATE INDEX ON {chunk_table} (source)")
             manifest = {
@@ -555,9 +587,8 @@ def _collect_garbage(url: str, keep: str) -> None:
                 ).fetchall()
             ]
             for name in old:
-                chunk_table, sentence_table = _tables(name)
                 with conn.transaction():
-                    conn.execute(f"DROP TABLE IF EXISTS {chunk_table}, {sentence_table}")
+                    conn.execute(f"DROP TABLE IF EXISTS {', '.join(_tables(name))}")
                     conn.execute("DELETE FROM qa_generations WHERE name = %s", (name,))
     except psycopg.Error:
         pass  # a later build retries; the current generation is whole either way
