@@ -23,7 +23,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -265,10 +264,10 @@ def article_choice(article: Any, width: int = 60) -> str:
     return f"{title} ({' · '.join(details)})"
 
 
-def corpus_paths() -> tuple[Path, Path]:
-    """Corpus and index from ``QA_CORPUS`` / ``QA_INDEX`` (tests point these at temp folders)."""
-    corpus, index = resolve_paths(os.environ.get("QA_CORPUS", "seeds"), os.environ.get("QA_INDEX", "index"))
-    return corpus.resolve(), index.resolve()
+def corpus_paths() -> tuple[Path, Path | str]:
+    """Corpus and index from ``QA_CORPUS`` / ``QA_INDEX`` (tests point these at temp folders); a database URL as is."""
+    corpus, index = resolve_paths(None, None)
+    return corpus.resolve(), index if isinstance(index, str) else index.resolve()
 
 
 @dataclass
@@ -282,7 +281,7 @@ class UploadReport:
 
 
 def ingest_uploads(
-    files: Iterable[tuple[str, bytes]], corpus: Path, index: Path, progress: Progress | None = None
+    files: Iterable[tuple[str, bytes]], corpus: Path, index: Path | str, progress: Progress | None = None
 ) -> UploadReport:
     """Store each upload through ``qa.ingest`` and update the index once.
 
@@ -301,7 +300,7 @@ def ingest_uploads(
 
 
 def rebuild(
-    corpus: Path, index: Path, progress: Progress | None = None, force: bool = False
+    corpus: Path, index: Path | str, progress: Progress | None = None, force: bool = False
 ) -> tuple[BuildSummary | None, str | None]:
     """``build_index`` then make the cached engine pick the new generation up now."""
     try:

@@ -142,3 +142,17 @@ def test_failed_write_keeps_the_old_generation(
     assert engine.search(QUESTIONS[0], 3)
     monkeypatch.setattr(postgres, "_keys_vector", real)
     assert build_index(grown, url).added == ["extra.txt"]
+
+
+def test_the_page_serves_from_the_database(pg_seeds: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    corpus, url = pg_seeds
+    monkeypatch.setenv("QA_CORPUS", str(corpus))
+    monkeypatch.setenv("QA_INDEX", url)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.chat_input[0].set_value(QUESTIONS[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    answer = at.session_state["turns"][-1]["answer"]
+    assert answer.citations and not check_citations(answer, corpus)
