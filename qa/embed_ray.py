@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .embed import get_embedder
+
 Progress = Callable[[int, int], None]
 SHARD_BATCHES = 4  # batches per task: large enough to amortise a round trip, small enough to balance
 _PACKAGE = Path(__file__).resolve().parent
@@ -42,21 +44,15 @@ class _Worker:
     """One actor per core; it loads each model on first use and keeps it."""
 
     def info(self, model: str, layer: int) -> tuple[int, bool]:
-        from .embed import get_embedder
-
         embedder = get_embedder(model)
         return int(embedder.dim), bool(embedder.has_layer(layer))
 
     def passages(self, model: str, texts: list[str], batch_size: int) -> np.ndarray:
-        from .embed import get_embedder
-
         return get_embedder(model).passages(texts, batch_size)
 
     def passages_with_tokens(
         self, model: str, texts: list[str], layer: int, batch_size: int
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        from .embed import get_embedder
-
         return get_embedder(model).passages_with_tokens(texts, layer, batch_size)
 
 

@@ -61,10 +61,13 @@ class ChunkSettings:
     title_context: bool = True
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")  # an index location naming a database (qa/store)
+
+
 def index_location(value: object) -> Path | str:
     """A folder as a Path; a database URL kept as written (a Path would fold its ``//``)."""
     text = str(value)
-    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+    return text if text.startswith(DATABASE_SCHEMES) else Path(text)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..settings import DATABASE_SCHEMES, index_location
 from .data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch
 
 Location = Path | str
-DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 __all__ = [
     "DenseSearch",
@@ -60,42 +60,38 @@ def backend(location: Location) -> ModuleType:
     return files
 
 
-def _target(location: Location) -> Location:
-    return location if is_database(location) else Path(location)
-
-
 def read_manifest(location: Location) -> dict[str, Any] | None:
     """The active generation's manifest only (cheap: used for staleness checks)."""
-    return backend(location).read_manifest(_target(location))
+    return backend(location).read_manifest(index_location(location))
 
 
 def current_generation(location: Location) -> Path | str | None:
     """What names the active generation (a folder, or a database generation), or None before the first build."""
-    return backend(location).current_generation(_target(location))
+    return backend(location).current_generation(index_location(location))
 
 
 def load(location: Location) -> IndexData | None:
     """The active generation, or None if none was built; IndexCorruptError when it is damaged."""
-    return backend(location).load(_target(location))
+    return backend(location).load(index_location(location))
 
 
 def save(location: Location, data: IndexData) -> Path | str:
     """Write ``data`` as a new generation and make it current, atomically."""
-    return backend(location).save(_target(location), data)
+    return backend(location).save(index_location(location), data)
 
 
 def lock(location: Location) -> AbstractContextManager[None]:
     """One builder per index at a time, across processes."""
-    return backend(location).lock(_target(location))
+    return backend(location).lock(index_location(location))
 
 
 def write_error_message(location: Location, exc: OSError) -> str:
-    return backend(location).write_error_message(_target(location), exc)
+    return backend(location).write_error_message(index_location(location), exc)
 
 
 def describe(location: Location) -> str:
     """The location for messages: a folder as is, a database without its password."""
-    return backend(location).describe(_target(location)) if is_database(location) else str(location)
+    return backend(location).describe(location) if is_database(location) else str(location)
 
 
 def local_search(location: Location) -> bool:

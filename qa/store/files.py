@@ -173,7 +173,12 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
         raise IndexCorruptError(f"index in {gen}: manifest dim {manifest.get('dim')} != {chunk_vectors[0].shape[1]}")
     for i, c in enumerate(chunks):
         article = articles.get(c.source)
-        if c.id != i or article is None or not 0 <= c.start <= c.end <= article.n_chars or len(c.text) != c.end - c.start:
+        if (
+            c.id != i
+            or article is None
+            or not 0 <= c.start <= c.end <= article.n_chars
+            or len(c.text) != c.end - c.start
+        ):
             raise IndexCorruptError(f"index in {gen}: chunk {i} ({c.source}) does not match the manifest's articles")
     missing = set(manifest["sentence_sources"]) - set(articles)
     if missing:
@@ -187,7 +192,10 @@ def save(index_dir: Path, data: IndexData) -> Path:
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        rows = [json.dumps({**asdict(c), "sentences": [list(s) for s in c.sentences]}, ensure_ascii=False) for c in data.chunks]
+        rows = [
+            json.dumps({**asdict(c), "sentences": [list(s) for s in c.sentences]}, ensure_ascii=False)
+            for c in data.chunks
+        ]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
         for v, (chunk_m, sent_m, dense) in enumerate(zip(data.chunk_vectors, data.sentence_vectors, data.dense)):
             _save_npy(tmp / f"chunk_vectors-{v}.npy", chunk_m.astype(np.float32))

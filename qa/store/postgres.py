@@ -1,7 +1,7 @@
 """PostgreSQL with pgvector: the index as tables, searched by the database.
 
 Selected with ``QA_INDEX=postgresql://…``. Each build writes a generation:
-two tables (``qa_chunks_<g>``, ``qa_sentences_<g>``) with their indexes, and
+three tables (``qa_chunks_<g>``, ``qa_sentences_<g>``, ``qa_terms_<g>``) with their indexes, and
 the row in ``qa_current`` that names it, all in **one transaction**. A crash
 or a failed write rolls everything back, and the previous generation keeps
 serving, as the file backend's ``CURRENT`` swap does. The generation before
@@ -565,9 +565,7 @@ def save(url: str, data: IndexData) -> str:
             conn.commit()
     except psycopg.Error as exc:
         # The transaction rolled back: qa_current still names the previous generation.
-        raise IndexWriteError(
-            f"could not write the index in {describe(url)}: {exc}. The previous index, if any, is unchanged and still used."
-        ) from exc
+        raise IndexWriteError(write_error_message(url, exc)) from exc
     _collect_garbage(url, keep=name)
     data.path = name
     data.manifest = manifest
@@ -609,7 +607,7 @@ def lock(url: str) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("build"),))
 
 
-def write_error_message(url: str, exc: OSError) -> str:
+def write_error_message(url: str, exc: Exception) -> str:
     return (
         f"could not write the index in {describe(url)}: {exc}. The previous index, if any, is unchanged and still used."
     )
