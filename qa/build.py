@@ -284,7 +284,7 @@ def _assemble(
             new_sent_texts.append(" ".join(loaded.text[s:e].split()))
 
     chunk_vectors, sentence_vectors = [], []
-    total = views * (len(new_chunk_texts) + len(new_sent_texts))
+    total = views * len(new_chunk_texts) + len(new_sent_texts)
     done = 0
     token_states: list[tuple[np.ndarray, np.ndarray]] | None = None  # quantised as embedded (qa/align.py)
     for v, model in enumerate(settings.models):
@@ -303,9 +303,11 @@ def _assemble(
         parts_c, parts_s = [], []
         if current is not None and kept_chunk_rows:
             parts_c.append(current.chunk_vectors[v][kept_chunk_rows])
-            parts_s.append(current.sentence_vectors[v][kept_sent_rows])
+            if v == 0:
+                parts_s.append(current.sentence_vectors[0][kept_sent_rows])
         if embedder is not None:
-            for texts, parts in ((new_chunk_texts, parts_c), (new_sent_texts, parts_s)):
+            # Sentences are embedded by the primary model only: the composer reads no other view's.
+            for texts, parts in [(new_chunk_texts, parts_c)] + ([(new_sent_texts, parts_s)] if v == 0 else []):
                 base = done
 
                 def report(d: int, _t: int, base: int = base) -> None:
@@ -330,7 +332,8 @@ def _assemble(
                     parts.append(embedder.passages(texts, settings.batch_size, report))
                 done += len(texts)
         chunk_vectors.append(np.vstack(parts_c).astype(np.float32))
-        sentence_vectors.append(np.vstack(parts_s).astype(np.float32))
+        if v == 0:
+            sentence_vectors.append(np.vstack(parts_s).astype(np.float32))
     summary.embedded_chunks = len(new_chunk_texts)
     articles = {a.source: a for a in kept} | {f.article.source: f.article for f in fresh}
     articles = dict(sorted(articles.items()))

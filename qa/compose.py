@@ -43,11 +43,10 @@ class ComposerSettings:
     # Sentence score = e5 z (per language) + weights below. Chosen on our
     # question file by a coarse grid over a plateau, not per question: the
     # selection rate moved by under 2 points anywhere near these values.
-    # USE z. Off: passages are ranked with USE (qa/retrieve.py), but single
-    # sentences scored by it chose worse quotes. Measured on the 147 answerable
-    # questions of the four bench files, cited-gold 0.755 (at 0.5) -> 0.810 (at 0),
-    # better in every file, abstention unchanged.
-    second_view: float = 0.0
+    # No USE z: passages are ranked with USE (qa/retrieve.py), but single
+    # sentences scored by it chose worse quotes (on the 147 answerable questions
+    # of the four bench files, cited-gold 0.755 with it at 0.5, 0.810 without,
+    # better in every file). So the build no longer embeds sentences with USE.
     anchors: float = 0.8  # share of the question's names/numbers (or their places' countries) in the sentence
     rank_prior: float = 0.3  # / (1 + rank of the passage it came from)
     passage: float = 0.3  # the passage's fused retrieval score
@@ -181,13 +180,8 @@ def candidate_sentences(
     anchors = retrieval.anchors
     kind = expected_type(retrieval.question, language)
     groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()}, data.names())
-    total = np.zeros(len(keys))
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
-    for v, qvec in enumerate(retrieval.query_vectors):
-        weight = 1.0 if v == 0 else settings.second_view
-        if weight:
-            sims = raw if v == 0 else data.sentence_vectors[v][rows] @ qvec
-            total += weight * zscore(sims, langs if v == 0 else None)
+    total = zscore(raw, langs)
     if retrieval.alignment:
         aligned = np.asarray([retrieval.alignment.get(int(r), np.nan) for r in rows])
         if not np.isnan(aligned).any():

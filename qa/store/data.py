@@ -69,7 +69,9 @@ class IndexData:
     chunk_vectors: list[Any]  # one matrix per dense view (model), rows = chunks; gathered with m[rows]
     sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
     sentence_sources: list[str]
-    sentence_vectors: list[Any]  # one matrix per view, rows = sentences
+    # The primary view's matrix only (a one-item list), rows = sentences: the composer scores
+    # sentences with the primary model; the second view's sentence vectors were never read.
+    sentence_vectors: list[Any]
     dense: list[DenseSearch]  # one nearest-neighbour search per view
     lexical: LexicalSearch
     path: Path | str | None = None  # the generation: a folder, or a database generation's name

@@ -121,7 +121,7 @@ def load(index_dir: Path) -> IndexData | None:
             chunks.append(Chunk(**row))
         views = range(len(manifest["models"]))
         chunk_vectors = [_load_matrix(gen / f"chunk_vectors-{v}.npy") for v in views]
-        sentence_vectors = [_load_matrix(gen / f"sentence_vectors-{v}.npy") for v in views]
+        sentence_vectors = [_load_matrix(gen / "sentence_vectors-0.npy")]  # the primary view only
         sentences = np.load(gen / "sentences.npy")
         dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
         lexical = LexicalIndex.load(gen / "lexical")
@@ -166,9 +166,11 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
     signature = manifest.get("signature")
     if not isinstance(signature, dict) or signature.get("models") != manifest["models"]:
         raise IndexCorruptError(f"index in {gen}: manifest models {manifest['models']} do not match its signature")
-    for v, (cm, sm, d) in enumerate(zip(chunk_vectors, sentence_vectors, dense)):
-        if cm.ndim != 2 or sm.ndim != 2 or cm.shape[1] != sm.shape[1] or cm.shape[1] != d.index.d:
+    for v, (cm, d) in enumerate(zip(chunk_vectors, dense)):
+        if cm.ndim != 2 or cm.shape[1] != d.index.d:
             raise IndexCorruptError(f"index in {gen}: view {v} has vectors of different sizes")
+    if chunk_vectors and (sentence_vectors[0].ndim != 2 or sentence_vectors[0].shape[1] != chunk_vectors[0].shape[1]):
+        raise IndexCorruptError(f"index in {gen}: sentence and chunk vectors of different sizes")
     if chunk_vectors and manifest.get("dim") != int(chunk_vectors[0].shape[1]):
         raise IndexCorruptError(f"index in {gen}: manifest dim {manifest.get('dim')} != {chunk_vectors[0].shape[1]}")
     for i, c in enumerate(chunks):
@@ -197,10 +199,10 @@ def save(index_dir: Path, data: IndexData) -> Path:
             for c in data.chunks
         ]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
-        for v, (chunk_m, sent_m, dense) in enumerate(zip(data.chunk_vectors, data.sentence_vectors, data.dense)):
+        for v, (chunk_m, dense) in enumerate(zip(data.chunk_vectors, data.dense)):
             _save_npy(tmp / f"chunk_vectors-{v}.npy", chunk_m.astype(np.float32))
-            _save_npy(tmp / f"sentence_vectors-{v}.npy", sent_m.astype(np.float32))
             dense.save(tmp / f"dense-{v}.faiss")
+        _save_npy(tmp / "sentence_vectors-0.npy", data.sentence_vectors[0].astype(np.float32))
         _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
         data.lexical.save(tmp / "lexical")
         if data.tokens is not None:

@@ -443,7 +443,7 @@ def load(url: str) -> IndexData | None:
         chunk_vectors=[Rows(db, chunk_table, f"v{v}", n, dims[v]) for v in views],
         sentences=np.asarray([(r[2], r[3]) for r in sentence_rows], dtype=np.int64).reshape(-1, 2),
         sentence_sources=[r[1] for r in sentence_rows],
-        sentence_vectors=[Rows(db, sentence_table, f"v{v}", n_sent, dims[v]) for v in views],
+        sentence_vectors=[Rows(db, sentence_table, "v0", n_sent, dims[0])],  # the primary view only
         dense=[Dense(db, chunk_table, f"v{v}", n) for v in views],
         lexical=Lexical(db, chunk_table, terms_table),
         path=name,
@@ -519,10 +519,10 @@ def save(url: str, data: IndexData) -> str:
             cur.execute(
                 f"""CREATE TABLE {sentence_table} (
                     id integer PRIMARY KEY, source text NOT NULL, start_char integer NOT NULL,
-                    end_char integer NOT NULL, tokens bytea, scales bytea, {vec_cols})"""
+                    end_char integer NOT NULL, tokens bytea, scales bytea, v0 vector({dims[0]}) NOT NULL)"""
             )
             with cur.copy(
-                f"COPY {sentence_table} (id, source, start_char, end_char, tokens, scales, {names}) FROM STDIN"
+                f"COPY {sentence_table} (id, source, start_char, end_char, tokens, scales, v0) FROM STDIN"
             ) as copy:
                 for i, (source, (s, e)) in enumerate(zip(data.sentence_sources, data.sentences)):
                     tokens = scales = None
@@ -530,8 +530,7 @@ def save(url: str, data: IndexData) -> str:
                         lo, hi = int(data.tokens.offsets[i]), int(data.tokens.offsets[i + 1])
                         tokens = np.ascontiguousarray(data.tokens.values[lo:hi], dtype=np.int8).tobytes()
                         scales = np.ascontiguousarray(data.tokens.scales[lo:hi], dtype="<f4").tobytes()
-                    vectors = [_vector_text(data.sentence_vectors[v][i]) for v in views]
-                    copy.write_row((i, source, int(s), int(e), tokens, scales, *vectors))
+                    copy.write_row((i, source, int(s), int(e), tokens, scales, _vector_text(data.sentence_vectors[0][i])))
             for v in views:
                 cur.execute(f"CREATE INDEX ON {chunk_table} USING hnsw (v{v} vector_cosine_ops)")
             cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (keys)")
