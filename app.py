@@ -711,8 +711,17 @@ def undo_remove(corpus: Path, index: Path, removed: dict[str, str]) -> None:
 
 
 def _progress(bar: Any) -> Progress:
+    started: dict[str, tuple[float, int]] = {}
+
     def update(stage: str, done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage.capitalize()} {done}/{total}")
+        text = f"{stage.capitalize()} {done}/{total}"
+        now = time.perf_counter()
+        t0, d0 = started.setdefault(stage, (now, done))
+        elapsed = now - t0
+        if stage == "embedding" and elapsed > 2 and done > d0:  # the rate and time left, once there is one
+            rate = (done - d0) / elapsed
+            text += f" chunks · {rate:.0f}/s · about {max(0, total - done) / rate:.0f} s left"
+        bar.progress(min(1.0, done / total) if total else 1.0, text=text)
 
     return update
 

@@ -20,7 +20,9 @@ def _progress_bar() -> Callable[[str, int, int], None]:
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit=" items", file=sys.stderr, leave=True)
+            # tqdm shows the rate and the time left: chunks/s and an ETA while embedding.
+            unit = " chunks" if stage == "embedding" else " files"
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, leave=True)
         bar.total = total
         bar.n = done
         bar.refresh()

@@ -124,6 +124,69 @@ def build(
     return target
 
 
+def build_encoder(target: Path, folder: Path, capture: int = 0, per_channel: bool = True) -> Path:
+    """The embedder's encoder: the folder's own BERT, fused by ONNX Runtime's transformer optimizer, in int8.
+
+    Why not :func:`build`: its hand-written layer loop exports as plain
+    MatMul/Softmax nodes, which ONNX Runtime runs one by one. The reference
+    ``transformers`` BERT (eager attention) exports in the shape the optimizer
+    recognises, and becomes one fused Attention, BiasGelu and SkipLayerNorm
+    node per layer, which the quantiser then turns into int8 attention.
+    Measured on 336 seed windows, 2 cores: 49 texts/s with :func:`build`,
+    70-80 with this graph (28.9 for sentence-transformers on torch fp32), at
+    the same cosine to the exact vectors (0.997).
+
+    The graph's input is the word-embedding rows (``words``, looked up in
+    numpy, so the 250 k-word matrix stays out of the file) and the int64
+    padding ``mask``; it adds position and type embeddings itself. Outputs:
+    ``hidden`` (last layer) and, with ``capture``, ``captured`` (after that layer).
+    """
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager", local_files_only=True).eval()
+    config = model.config
+
+    class Words(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = model
+
+        def forward(self, words, mask):
+            out = self.bert(
+                inputs_embeds=words, attention_mask=mask, token_type_ids=torch.zeros_like(mask),
+                output_hidden_states=bool(capture),
+            )  # fmt: skip
+            return (out.last_hidden_state, out.hidden_states[capture]) if capture else out.last_hidden_state
+
+    names = outputs(False, capture)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32, fused, partial = (Path(tmp) / f for f in ("fp32.onnx", "fused.onnx", "int8.onnx"))
+        example = (torch.zeros(2, 16, config.hidden_size), torch.ones(2, 16, dtype=torch.long))
+        axes = {"words": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}} | {o: {0: "n", 1: "length"} for o in names}
+        with torch.no_grad():
+            torch.onnx.export(
+                Words(), example, str(fp32), input_names=["words", "mask"], output_names=names,
+                dynamic_axes=axes, opset_version=17, dynamo=False,
+            )  # fmt: skip
+        optimized = optimizer.optimize_model(
+            str(fp32), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+        )
+        if not optimized.get_fused_operator_statistics().get("Attention"):
+            raise RuntimeError("ONNX Runtime did not fuse the encoder's attention")
+        optimized.save_model_to_file(str(fused))
+        quantize_dynamic(
+            str(fused), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused nodes carry no shape inference
+        )  # fmt: skip
+        partial.replace(target)  # whole or not at all
+    return target
+
+
 class Int8Session:
     """An ONNX Runtime session over one built stack; ``run(x, mask)`` returns its outputs by name."""
 
@@ -137,7 +200,12 @@ class Int8Session:
         self.names = [o.name for o in self.session.get_outputs()]
 
     def run(self, x: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-        return dict(zip(self.names, self.session.run(self.names, {"x": x, "mask": mask})))
+        """Outputs by name for the embedding-layer output ``x`` and float ``mask`` (graphs of :func:`build`)."""
+        return self.feed({"x": x, "mask": mask})
+
+    def feed(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Outputs by name for inputs by name (graphs of :func:`build_encoder` take ``words`` and ``mask``)."""
+        return dict(zip(self.names, self.session.run(self.names, inputs)))
 
 
 def open_session(path: Path, export: Callable[[Path], object], build_if_missing: bool = True) -> Int8Session | None:

@@ -155,6 +155,6 @@ class Settings:
             "lexical": 6,
             "metadata": 4,  # datelines and agency credits of many languages (3: where date and outlet are written)
             "align_layer": self.align_layer,
-            "int8": self.int8,
+            "int8": "fused" if self.int8 else False,  # the fused int8 graph (qa/int8.py build_encoder)
             "dictionaries": default().available(),
         }

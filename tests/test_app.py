@@ -609,3 +609,19 @@ def test_the_answer_span_is_bold_inside_the_quote_and_the_article(app_module: Mo
     assert bold("abc", 10, (5, 12)) == "abc"  # a span outside the quote is ignored, never misplaced
     page = app_module.article_html("Intro. Macron und Scholz. Outro.", 7, 25, "m", (7, 13))
     assert '<mark id="m" class="qa-mark"><b class="qa-answer">Macron</b> und Scholz.</mark>' in page
+
+
+def test_build_progress_shows_chunks_per_second_and_time_left(app_module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts: list[str] = []
+
+    class Bar:  # the two calls the page makes on st.progress's element
+        def progress(self, value: float, text: str) -> None:
+            texts.append(text)
+
+    clock = iter([100.0, 101.0, 110.0])
+    monkeypatch.setattr(app_module.time, "perf_counter", lambda: next(clock))
+    update = app_module._progress(Bar())
+    update("embedding", 0, 1000)
+    update("embedding", 50, 1000)  # one second in: too early for a rate
+    update("embedding", 200, 1000)
+    assert texts == ["Embedding 0/1000", "Embedding 50/1000", "Embedding 200/1000 chunks · 20/s · about 40 s left"]

@@ -120,7 +120,7 @@ def test_a_failed_int8_export_leaves_numpy_in_charge(tmp_path: Path, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("export failed")
 
-    monkeypatch.setattr(int8, "build", broken)
+    monkeypatch.setattr(int8, "build_encoder", broken)
     with caplog.at_level("WARNING"):
         assert model.use_int8(folder, 6) is False
     assert model.int8 is None and "int8 encoder unavailable" in caplog.text
