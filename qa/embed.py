@@ -188,6 +188,7 @@ class NumpyBert:
         self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
         self._layers = [layer_weights(self.weights, f"encoder.layer.{i}.") for i in range(self.layers)]
         self.int8: Any = None  # an int8 session of the whole stack (use_int8), else numpy
+        self._int8_bulk: Any = None  # the same, with spinning threads, for builds (made on first use)
         self.int8_capture = 0
 
     def use_int8(self, folder: Path, capture: int) -> bool:
@@ -238,12 +239,12 @@ class NumpyBert:
             and (folder / "tokenizer.json").is_file()
         )
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32, bulk: bool = False) -> np.ndarray:
         """Unit vectors, one row per text; texts are batched by length to limit padding."""
-        return self.encode_tokens(texts, batch_size)[0]
+        return self.encode_tokens(texts, batch_size, bulk=bulk)[0]
 
     def encode_tokens(
-        self, texts: Sequence[str], batch_size: int = 32, layer: int = 0, skip: int = 1
+        self, texts: Sequence[str], batch_size: int = 32, layer: int = 0, skip: int = 1, bulk: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors and, with ``layer`` > 0, each text's token states after that layer.
 
@@ -257,15 +258,15 @@ class NumpyBert:
         step = min(batch_size, INT8_BATCH) if self.int8 is not None else batch_size
         for i in range(0, len(order), step):
             rows = order[i : i + step]
-            out[rows], captured = self._forward([encodings[r].ids for r in rows], layer)
+            out[rows], captured = self._forward([encodings[r].ids for r in rows], layer, bulk)
             if captured is not None:
                 for j, r in enumerate(rows):
                     tokens = captured[j, skip : max(skip, len(encodings[r].ids) - 1)]
                     states[r] = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
         return out, states
 
-    def _forward(self, batch: list[list[int]], capture: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-        x, mask, captured = self.hidden(batch, capture=capture)
+    def _forward(self, batch: list[list[int]], capture: int = 0, bulk: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        x, mask, captured = self.hidden(batch, capture=capture, bulk=bulk)
         pooled = np.einsum("nld,nl->nd", x, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), captured
 
@@ -289,17 +290,27 @@ class NumpyBert:
         return _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps), mask
 
     def hidden(
-        self, batch: list[list[int]], layers: Sequence[dict[str, np.ndarray]] | None = None, capture: int = 0
+        self,
+        batch: list[list[int]],
+        layers: Sequence[dict[str, np.ndarray]] | None = None,
+        capture: int = 0,
+        bulk: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Last token states ``(n, length, dim)``, the padding mask, and the states after layer ``capture``.
 
         ``layers`` replaces the encoder's own stack (the reader runs the base's
         lower layers and its own trained top layers through this same code).
+        ``bulk`` runs int8 batches on a session whose threads spin between runs (a build's).
         """
         if layers is None and self.int8 is not None and capture in (0, self.int8_capture):
             ids, mask = self.pad(batch)
             words = self.weights["embeddings.word_embeddings.weight"][ids.ravel()].reshape(*ids.shape, self.dim)
-            out = self.int8.feed({"words": words, "mask": mask.astype(np.int64)})
+            session = self.int8
+            if bulk:  # batch after batch: threads that spin between runs are faster there
+                if self._int8_bulk is None:
+                    self._int8_bulk = self.int8.spinning()
+                session = self._int8_bulk
+            out = session.feed({"words": words, "mask": mask.astype(np.int64)})
             return out["hidden"], mask, (out["captured"] if capture else None)
         x, mask = self.embed(batch)
         n, length = mask.shape
@@ -418,7 +429,7 @@ class Embedder:
         # queries gave different vectors, and BLAS could stay stuck at 1 thread).
         with self._lock, (query_blas() if query else contextlib.nullcontext()):
             if self.backend == "numpy":
-                vecs = self.model.encode([prompt + t for t in texts], batch_size)
+                vecs = self.model.encode([prompt + t for t in texts], batch_size, bulk=not query)
             else:
                 vecs = self.model.encode(
                     list(texts),
@@ -468,7 +479,9 @@ class Embedder:
 
         def encode(batch: Sequence[str]) -> np.ndarray:
             with self._lock:
-                vecs, tokens = self.model.encode_tokens([self.passage_prompt + t for t in batch], batch_size, layer, skip)
+                vecs, tokens = self.model.encode_tokens(
+                    [self.passage_prompt + t for t in batch], batch_size, layer, skip, bulk=True
+                )
             states.extend(tokens)
             return vecs
 
