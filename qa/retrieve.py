@@ -259,9 +259,9 @@ def question_anchors(question: str, corpus_langs: set[str], language: str = "en"
         if month is not None:
             keys |= month_keys(month, tuple(sorted(corpus_langs)))
         else:
-            # The capitalised words of each name only: "República Bolivariana de Venezuela"
-            # must not make "de" an anchor that every Spanish or French sentence covers.
-            keys |= {fold(w) for name in expansions([word], corpus_langs) for w in words(name) if w[:1].isupper()}
+            # No lower-case words of a name: "República Bolivariana de Venezuela" must not make
+            # "de" an anchor that every Spanish or French sentence covers (scripts without case keep all).
+            keys |= {fold(w) for name in expansions([word], corpus_langs) for w in words(name) if not w[:1].islower()}
         out.append(keys)
     return out
 
