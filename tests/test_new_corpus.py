@@ -95,13 +95,7 @@ def test_questions_the_new_articles_do_not_answer_are_refused(new_index, questio
     [
         ("Why did the Turin cinema museum have to close?", "antincendio"),
         ("Ile kosztował remont muzeum kina w Turynie?", "12 milioni"),
-        pytest.param(
-            "Wie viel hat das Wasserstoff-Terminal in Valencia gekostet?", "48 millones",
-            marks=pytest.mark.xfail(strict=True, reason=(
-                "issue 14 item 2, open (session 8): with the fused int8 encoder the cost window ranks 6th; "
-                "it is 5th with int8 batches of 8, which cost corpus2 3 questions of recall@5"
-            )),
-        ),
+        ("Wie viel hat das Wasserstoff-Terminal in Valencia gekostet?", "48 millones"),
     ],
 )
 def test_a_window_deep_in_an_article_is_found(new_index, question: str, phrase: str) -> None:
