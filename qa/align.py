@@ -74,7 +74,7 @@ class TokenStates:
         return out
 
     def rows(self, rows: list[int] | np.ndarray) -> list[np.ndarray]:
-        """The float token vectors of some sentences (for carrying them into a new build)."""
+        """The float token vectors of some sentences (a build carries rows over with :meth:`quantised_rows`)."""
         out = []
         for r in rows:
             lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])

@@ -380,7 +380,5 @@ def _embed_by_length(
         found = np.vstack(parts)
     vectors = np.zeros((len(texts), found.shape[1]), np.float32)
     vectors[order] = found
-    restored: list[tuple[np.ndarray, np.ndarray]] = [states[0]] * len(states) if states else []
-    for j, i in enumerate(order[: len(states)]):
-        restored[i] = states[j]
-    return vectors, restored
+    position = np.argsort(order)  # where each text landed in the sorted pass
+    return vectors, [states[j] for j in position] if with_tokens else []

@@ -285,12 +285,16 @@ class NumpyBert:
             mask[row, : len(seq)] = 1.0
         return ids, mask
 
+    def words(self, ids: np.ndarray) -> np.ndarray:
+        """The word-embedding rows ``(n, length, dim)`` of padded ``ids`` (what the fused int8 graph reads)."""
+        return self.weights["embeddings.word_embeddings.weight"][ids.ravel()].reshape(*ids.shape, self.dim)
+
     def embed(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """The embedding layer's output ``(n, length, dim)`` for padded ``batch``, and its padding mask."""
         w = self.weights
         ids, mask = self.pad(batch)
-        n, length = ids.shape
-        x = w["embeddings.word_embeddings.weight"][ids.ravel()].reshape(n, length, self.dim)
+        length = ids.shape[1]
+        x = self.words(ids)
         x = x + w["embeddings.position_embeddings.weight"][:length] + w["embeddings.token_type_embeddings.weight"][0]
         return _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps), mask
 
@@ -309,13 +313,12 @@ class NumpyBert:
         """
         if layers is None and self.int8 is not None and capture in (0, self.int8_capture):
             ids, mask = self.pad(batch)
-            words = self.weights["embeddings.word_embeddings.weight"][ids.ravel()].reshape(*ids.shape, self.dim)
             session = self.int8
             if bulk:  # batch after batch: threads that spin between runs are faster there
                 if self._int8_bulk is None:
                     self._int8_bulk = self.int8.spinning()
                 session = self._int8_bulk
-            out = session.feed({"words": words, "mask": mask.astype(np.int64)})
+            out = session.feed({"words": self.words(ids), "mask": mask.astype(np.int64)})
             return out["hidden"], mask, (out["captured"] if capture else None)
         x, mask = self.embed(batch)
         n, length = mask.shape
