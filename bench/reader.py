@@ -1,13 +1,14 @@
 """Answer quality with the trained reader against the hand-built composer, on every question file.
 
-    python bench/reader.py [--rows all|default] [--files seeds|corpus2|all]
+    python bench/reader.py [--rows all|default] [--files seeds|corpus2|all] [--reader DIR ...]
 
 One row per composer variant (the ablation of the rules the reader replaced,
 and of the reader's own settings), one column group per question file:
 cited-gold (a citation overlaps a gold span), abstention on unanswerable
 questions, false abstention, citation-integrity errors and ask() p50.
 Each corpus gets its own fresh index in a temp folder (built once, shared
-by the rows). Prints a markdown table.
+by the rows). ``--reader DIR`` adds rows read by another reader artefact
+(a candidate run: default, reader alone, default + veto), on the same indexes. Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import qa.answer  # noqa: E402
 from qa import ask  # noqa: E402
 from qa.compose import ComposerSettings, compose  # noqa: E402
 from qa.evaluate import QUESTION_FILES, evaluate_answers, load_questions  # noqa: E402
+from qa.read import get_reader  # noqa: E402
 from qa.retrieve import get_engine, resolve_paths  # noqa: E402
 
 FILES = QUESTION_FILES
@@ -47,9 +49,13 @@ ROWS = [
 ]
 
 
-def run_row(use_reader: bool, settings: ComposerSettings, questions, corpus: Path, index: Path) -> dict:
+def run_row(
+    use_reader: bool, settings: ComposerSettings, questions, corpus: Path, index: Path, reader_dir: Path | None = None
+) -> dict:
     engine = get_engine(*resolve_paths(corpus, index))
     reader = engine.reader() if use_reader else None
+    if use_reader and reader is not None and reader_dir is not None:
+        reader = get_reader(reader.base, reader_dir)
     if use_reader and reader is None:
         raise SystemExit("the reader artefact could not be loaded (see the warning above)")
 
@@ -68,8 +74,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
     parser.add_argument("--rows", choices=["all", "default", "fusion", "quick"], default="all")
+    parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     args = parser.parse_args()
     rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]]}[args.rows]
+    rows = [(label, use, settings, None) for label, use, settings in rows]
+    for d in args.reader:  # the candidate in the default row and in the two rows its abstention drives
+        rows += [
+            (f"default, reader {d.name}", True, ComposerSettings(), d),
+            (f"reader alone, reader {d.name}", True, ComposerSettings(reader_mode="reader"), d),
+            (f"default + veto, reader {d.name}", True, ComposerSettings(reader_veto=True), d),
+        ]
     tmp = Path(tempfile.mkdtemp())
     indexes: dict[Path, Path] = {}
     results: dict[tuple[str, str], dict] = {}
@@ -78,14 +92,14 @@ def main() -> None:
             index = indexes.setdefault(corpus, tmp / f"index{len(indexes)}")
             questions = load_questions(path, corpus)
             ask(questions[0].question, corpus=corpus, index=index)  # build + warm up
-            for label, use_reader, settings in rows:
-                results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index)
+            for label, use_reader, settings, reader_dir in rows:
+                results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index, reader_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     names = [n for n, _, _ in FILES[args.files]]
     print("| composer | " + " | ".join(f"{n}: cited-gold / abst. / false abst. / integrity / p50 ms" for n in names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    for label, _, _ in rows:
+    for label, *_ in rows:
         cells = []
         for n in names:
             r = results[(label, n)]

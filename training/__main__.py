@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("data", help="build train/val examples from the vendored SQuAD files")
     d.add_argument("--out", type=Path, default=DEFAULT_DATA)
     d.add_argument("--seed", type=int, default=13)
+    d.add_argument("--cross-lingual", dest="extra", action="store_true", help="add the cross-lingual pass (training/crosslingual.py)")
     t = sub.add_parser("train", help="fine-tune the reader")
     t.add_argument("--data", type=Path, default=DEFAULT_DATA)
     t.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "data":
         from .data import build
 
-        print(json.dumps(build(args.out, args.seed), indent=1))
+        print(json.dumps(build(args.out, args.seed, args.extra), indent=1))
     elif args.command == "train":
         from qa.e5convert import default_model_dir
 

@@ -227,12 +227,15 @@ def split_titles(titles: list[str], every: int = 5) -> set[str]:
     return set(sorted(titles)[::every])
 
 
-def build(out_dir: Path, seed: int = 13) -> dict[str, Any]:
+def build(out_dir: Path, seed: int = 13, extra: bool = False) -> dict[str, Any]:
     """Write ``train.jsonl`` and ``val.jsonl`` and return their counts.
 
-    Two passes, as the shipped reader's data was made: the parallel SQuAD 2.0
-    files (en, es, with their cross-lingual pairs) shuffled with ``seed``, then
-    the single-language sources appended in file order with ``seed + 1``.
+    Three passes, each appended so that an earlier pass's rows never change:
+    the parallel SQuAD 2.0 files (en, es, with their cross-lingual pairs)
+    shuffled with ``seed``; the single-language sources in file order with
+    ``seed + 1``; and, with ``extra``, the cross-lingual pass of
+    ``training/crosslingual.py`` with ``seed + 2`` (measured in session 9, not
+    in the shipped reader's data: see training/validation.md, run 4).
     """
     by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
     # SQuAD's articles are split once, whatever the language; other sources by their own titles.
@@ -262,6 +265,11 @@ def build(out_dir: Path, seed: int = 13) -> dict[str, Any]:
         for q in qs:
             for e in examples_for(q, rng):
                 splits["val" if e.title in val_titles else "train"].append(e)
+    if extra:
+        from .crosslingual import examples as crosslingual_examples
+
+        for e in crosslingual_examples(by_lang, pairs, random.Random(seed + 2)):
+            splits["val" if e.title in val_titles else "train"].append(e)
     out_dir.mkdir(parents=True, exist_ok=True)
     questions = sum(len(qs) for qs in by_lang.values())
     counts: dict[str, Any] = {"questions": questions, "aligned_pairs": len(pairs), "val_titles": sorted(val_titles)}
@@ -275,6 +283,6 @@ def build(out_dir: Path, seed: int = 13) -> dict[str, Any]:
             "articles": len({e.title for e in rows}),
             "with_answer": sum(e.answer is not None for e in rows),
             "cross_lingual": sum(e.q_lang != e.w_lang for e in rows),
-            "by_kind": {k: sum(e.kind == k for e in rows) for k in ("answer", "other-window", "plausible", "unanswerable")},
+            "by_kind": {k: sum(e.kind == k for e in rows) for k in ("answer", "other-window", "plausible", "unanswerable", "unanswerable-cross")},
         }
     return counts

@@ -1,0 +1,39 @@
+"""The reader's training data: exact cross-lingual links, and validation items scored as what they are."""
+
+from __future__ import annotations
+
+from training.crosslingual import linked_by_id, parallel_paragraphs
+from training.data import Question
+from training.validate import groups
+
+
+def _q(lang: str, qid: str, title: str = "T", paragraph: int = 0, answers=((0, 3),)) -> Question:
+    return Question(f"{lang}:{qid}", title, lang, f"q {qid}?", "abc def.", paragraph, list(answers), [])
+
+
+def test_questions_are_linked_by_their_squad_id_only_when_answerable_and_of_one_article() -> None:
+    es = [_q("es", "1"), _q("es", "2"), _q("es", "3", answers=()), _q("es", "4")]
+    it = [_q("it", "1"), _q("it", "2", title="Other"), _q("it", "3"), _q("it", "9")]
+    assert [(a.qid, b.qid) for a, b in linked_by_id(es, it)] == [("es:1", "it:1")]
+
+
+def test_parallel_paragraphs_follow_chains_and_drop_ambiguous_versions() -> None:
+    en, es, it = _q("en", "a"), _q("es", "b"), _q("it", "b")
+    versions = parallel_paragraphs([(en, es), (es, it)])
+    assert versions[("en", "T", 0)] == {("es", "T", 0), ("it", "T", 0)}  # en-es + es-it gives en-it
+    # Two Italian paragraphs linked to one Spanish one: neither is the Spanish one's version.
+    it2 = _q("it", "c", paragraph=1)
+    versions = parallel_paragraphs([(es, it), (es, it2)])
+    assert versions[("es", "T", 0)] == set()
+
+
+def test_an_answerable_question_with_only_its_other_window_is_not_scored_as_unanswerable() -> None:
+    def row(qid: str, answer, kind: str) -> dict:
+        return {"qid": qid, "w_lang": "en", "answer": answer, "kind": kind}
+
+    rows = [
+        row("a", [0, 3], "answer"), row("a", None, "other-window"),  # answerable, both windows
+        row("b", None, "other-window"),  # answerable, but its answer crossed every window
+        row("c", None, "plausible"), row("c", None, "unanswerable"),  # unanswerable
+    ]  # fmt: skip
+    assert sorted(g[0]["qid"] for g in groups(rows, 10)) == ["a", "c"]
