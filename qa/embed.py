@@ -179,6 +179,7 @@ class NumpyBert:
         from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.folder = folder  # the int8 exports rebuild the reference BertModel from it
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))

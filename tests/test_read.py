@@ -282,3 +282,16 @@ def test_int8_reader_agrees_with_the_exact_numpy_one(base) -> None:
     assert best_a.window == best_b.window == 2
     assert best_a.margin == pytest.approx(best_b.margin, abs=2.0)
     assert best_a.start < best_b.end and best_b.start < best_a.end  # the same answer, give or take a token
+
+
+def test_a_windows_reading_does_not_depend_on_the_others(reader: Reader) -> None:
+    """Each window is read in its own run: what else was retrieved must not move its verdict."""
+    text = (Path(__file__).resolve().parent.parent / "seeds" / "000_a188032d522a8897.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip()]
+    windows = [MEDIATORS, " ".join(lines[:6]), lines[3]]
+    question = "Who was supposed to mediate the talks in Granada?"
+    together = reader.read(question, windows)
+    for i, window in enumerate(windows):
+        (alone,) = reader.read(question, [window])
+        assert (alone.start, alone.end, alone.margin) == (together[i].start, together[i].end, together[i].margin)
+
