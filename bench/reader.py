@@ -14,9 +14,7 @@ by the rows). ``--reader DIR`` adds rows read by another reader artefact
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qa.answer  # noqa: E402
 from qa import ask  # noqa: E402
 from qa.compose import ComposerSettings, compose  # noqa: E402
-from qa.evaluate import QUESTION_FILES, evaluate_answers, load_questions  # noqa: E402
+from qa.evaluate import QUESTION_FILES, evaluate_answers, with_fresh_indexes  # noqa: E402
 from qa.read import get_reader  # noqa: E402
 from qa.retrieve import get_engine, resolve_paths  # noqa: E402
 
@@ -84,18 +82,10 @@ def main() -> None:
             (f"reader alone, reader {d.name}", True, ComposerSettings(reader_mode="reader"), d),
             (f"default + veto, reader {d.name}", True, ComposerSettings(reader_veto=True), d),
         ]
-    tmp = Path(tempfile.mkdtemp())
-    indexes: dict[Path, Path] = {}
     results: dict[tuple[str, str], dict] = {}
-    try:
-        for name, path, corpus in FILES[args.files]:
-            index = indexes.setdefault(corpus, tmp / f"index{len(indexes)}")
-            questions = load_questions(path, corpus)
-            ask(questions[0].question, corpus=corpus, index=index)  # build + warm up
-            for label, use_reader, settings, reader_dir in rows:
-                results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index, reader_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for name, questions, corpus, index in with_fresh_indexes(FILES[args.files]):
+        for label, use_reader, settings, reader_dir in rows:
+            results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index, reader_dir)
     names = [n for n, _, _ in FILES[args.files]]
     print("| composer | " + " | ".join(f"{n}: cited-gold / abst. / false abst. / integrity / p50 ms" for n in names) + " |")
     print("|---" * (len(names) + 1) + "|")

@@ -9,9 +9,12 @@ written by hand stays readable and still checks exact spans.
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +82,26 @@ def load_questions(path: Path, corpus: Path) -> list[Question]:
             )
         )
     return out
+
+
+def with_fresh_indexes(files: list[tuple[str, Path, Path]]) -> Iterator[tuple[str, list[Question], Path, Path]]:
+    """``(name, questions, corpus, index)`` per question file, each corpus indexed once in a temp folder.
+
+    The benchmarks measure the code as it is, not an index left over from an
+    earlier build; the folder is removed when the loop ends or breaks.
+    """
+    from .answer import ask  # here, not at the top: qa.answer's own imports must not need this module
+
+    tmp = Path(tempfile.mkdtemp())
+    indexes: dict[Path, Path] = {}
+    try:
+        for name, path, corpus in files:
+            index = indexes.setdefault(corpus, tmp / f"index{len(indexes)}")
+            questions = load_questions(path, corpus)
+            ask(questions[0].question, corpus=corpus, index=index)  # build + warm up
+            yield name, questions, corpus, index
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def hits_gold(source: str, start: int, end: int, gold: list[Gold]) -> bool:
