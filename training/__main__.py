@@ -3,6 +3,7 @@
     python -m training data      # training/data/*.json.gz -> .cache/reader-data/{train,val}.jsonl
     python -m training train     # fine-tune e5-small -> qa/models/reader/ (checkpoints as it goes)
     python -m training evaluate  # the validation table, with the shipped numpy reader
+    python -m training token-pq  # the token states' PQ codebook -> qa/models/token_pq/ (training/token_pq.py)
 
 The whole run (data ~3 min, training about 80 min, evaluation ~3 min) fits
 this 2-core machine; see DATA.md for the sources and README for the figures.
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
     e.add_argument("--model", type=Path, default=DEFAULT_OUT)
     e.add_argument("--calibrate", action="store_true", help="write the no-answer threshold chosen on validation")
+    sub.add_parser("token-pq", help="train the index's token-state codebook (qa/models/token_pq/)")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -65,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             eval_every=args.eval_every,
             log=lambda m: print(m, flush=True),
         )
+    elif args.command == "token-pq":
+        from .token_pq import write_codebook
+
+        print(json.dumps(write_codebook(ROOT / "qa" / "models" / "token_pq"), indent=1))
     else:
         from .validate import validate
 

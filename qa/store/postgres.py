@@ -198,16 +198,22 @@ class Tokens:
     def _local(self, rows: Any) -> TokenStates:
         ids = np.asarray(rows, dtype=np.int64).reshape(-1)
         found = {
-            int(i): (np.frombuffer(v, dtype=np.int8).reshape(-1, self.dim), np.frombuffer(s, dtype="<f4"))
+            int(i): (self._values(v, len(s) // 4), np.frombuffer(s, dtype="<f4"))
             for i, v, s in self.db.rows(
                 f"SELECT id, tokens, scales FROM {self.table} WHERE id = ANY(%s)", (ids.tolist(),), binary=True
             )
         }
         parts = _order(found, ids, self.table)
         lengths = [len(v) for v, _ in parts]
-        values = np.concatenate([v for v, _ in parts]) if parts else np.zeros((0, self.dim), np.int8)
+        stored = [v for v, _ in parts if len(v)]  # (a sentence without tokens has no width to match)
+        values = np.concatenate(stored) if stored else np.zeros((0, self.dim), np.int8)
         scales = np.concatenate([s for _, s in parts]) if parts else np.zeros(0, np.float32)
         return TokenStates(values, scales, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+    def _values(self, raw: bytes, tokens: int) -> np.ndarray:
+        """A sentence's stored rows: int8 values ``dim`` bytes a token, else PQ codes (qa/align.py)."""
+        width = len(raw) // tokens if tokens else self.dim
+        return np.frombuffer(raw, dtype=np.int8 if width == self.dim else np.uint8).reshape(-1, width)
 
     def rows(self, rows: Any) -> list[np.ndarray]:
         return self._local(rows).rows(np.arange(len(np.asarray(rows).reshape(-1))))
@@ -528,7 +534,7 @@ def save(url: str, data: IndexData) -> str:
                     tokens = scales = None
                     if data.tokens is not None:
                         lo, hi = int(data.tokens.offsets[i]), int(data.tokens.offsets[i + 1])
-                        tokens = np.ascontiguousarray(data.tokens.values[lo:hi], dtype=np.int8).tobytes()
+                        tokens = np.ascontiguousarray(data.tokens.values[lo:hi]).tobytes()  # codes or int8
                         scales = np.ascontiguousarray(data.tokens.scales[lo:hi], dtype="<f4").tobytes()
                     copy.write_row((i, source, int(s), int(e), tokens, scales, _vector_text(data.sentence_vectors[0][i])))
             for v in views:
