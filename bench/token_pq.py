@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["QA_TOKEN_PQ"] = "0"  # the baseline: states stored as int8, the nearest to the float ones
 
 from qa import ask  # noqa: E402
-from qa.align import TokenStates, quantise  # noqa: E402
+from qa.align import TokenStates, quantise, unscaled  # noqa: E402
 from qa.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, with_fresh_indexes  # noqa: E402
 from qa.retrieve import get_engine, resolve_paths  # noqa: E402
 from qa.settings import REPO_ROOT  # noqa: E402
@@ -37,7 +37,7 @@ from training.token_pq import train_codebook, training_states  # noqa: E402
 
 def through_pq(stored: TokenStates, pq) -> TokenStates:
     """The stored states as PQ would give them back: decoded, made unit again, stored as int8 as now."""
-    floats = np.asarray(stored.values, dtype=np.float32) * np.asarray(stored.scales)[:, None]
+    floats = unscaled(np.asarray(stored.values)) * np.asarray(stored.scales)[:, None]
     floats /= np.maximum(np.linalg.norm(floats, axis=1, keepdims=True), 1e-12)
     back = pq.decode(pq.compute_codes(np.ascontiguousarray(floats)))
     back /= np.maximum(np.linalg.norm(back, axis=1, keepdims=True), 1e-12)

@@ -227,6 +227,14 @@ def split_titles(titles: list[str], every: int = 5) -> set[str]:
     return set(sorted(titles)[::every])
 
 
+def validation_titles(by_lang: dict[str, list[Question]]) -> set[str]:
+    """The validation articles of every source: SQuAD's split once whatever the language, others by their own titles."""
+    titles = split_titles(list(SQUAD2_DEV_TITLES))
+    for qs in by_lang.values():
+        titles |= split_titles(sorted({q.title for q in qs} - set(SQUAD2_DEV_TITLES)))
+    return titles
+
+
 def build(out_dir: Path, seed: int = 13, extra: bool = False) -> dict[str, Any]:
     """Write ``train.jsonl`` and ``val.jsonl`` and return their counts.
 
@@ -238,11 +246,7 @@ def build(out_dir: Path, seed: int = 13, extra: bool = False) -> dict[str, Any]:
     in the shipped reader's data: see training/validation.md, run 4).
     """
     by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
-    # SQuAD's articles are split once, whatever the language; other sources by their own titles.
-    val_titles = split_titles(list(SQUAD2_DEV_TITLES))
-    for qs in by_lang.values():
-        own = sorted({q.title for q in qs} - set(SQUAD2_DEV_TITLES))
-        val_titles |= split_titles(own)
+    val_titles = validation_titles(by_lang)
     rng = random.Random(seed)
     parallel = [lang for lang in ("en", "es") if lang in by_lang]
     pairs = align_translations(by_lang["en"], by_lang["es"]) if len(parallel) == 2 else []

@@ -35,16 +35,13 @@ def training_states(cache: Path | None = None) -> np.ndarray:
     from qa.sentences import split_sentences
     from qa.settings import Settings
 
-    from .data import SOURCES, SQUAD2_DEV_TITLES, read_squad, split_titles
+    from .data import SOURCES, read_squad, validation_titles
 
-    paragraphs: dict[tuple[str, str, int], str] = {}
-    for name, lang, titles in SOURCES:
-        questions = read_squad(name, lang, titles)
-        others = sorted({q.title for q in questions} - set(SQUAD2_DEV_TITLES))
-        validation = split_titles(list(SQUAD2_DEV_TITLES)) | split_titles(others)
-        for q in questions:
-            if q.title not in validation:
-                paragraphs[(lang, q.title, q.paragraph)] = q.context
+    by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
+    validation = validation_titles(by_lang)  # the reader's validation articles stay out of the codebook too
+    paragraphs: dict[tuple[str, str, int], str] = {
+        (lang, q.title, q.paragraph): q.context for lang, qs in by_lang.items() for q in qs if q.title not in validation
+    }
     keys = sorted(paragraphs)
     random.Random(SEED).shuffle(keys)
     by_lang: dict[str, list[tuple[str, str, int]]] = {}
