@@ -4,6 +4,8 @@
     python -m training train     # fine-tune e5-small -> qa/models/reader/ (checkpoints as it goes)
     python -m training evaluate  # the validation table, with the shipped numpy reader
     python -m training token-pq  # the token states' PQ codebook -> qa/models/token_pq/ (training/token_pq.py)
+    python -m training valcorpus # the validation split as a corpus + questions -> .cache/valcorpus/ (training/valcorpus.py)
+    python -m training composer-grid  # the composer's settings measured on that corpus (training/composer_grid.py)
 
 The whole run (data ~3 min, training about 80 min, evaluation ~3 min) fits
 this 2-core machine; see DATA.md for the sources and README for the figures.
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT / ".cache" / "reader-data"
 DEFAULT_OUT = ROOT / "qa" / "models" / "reader"
+DEFAULT_VALCORPUS = ROOT / ".cache" / "valcorpus"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--model", type=Path, default=DEFAULT_OUT)
     e.add_argument("--calibrate", action="store_true", help="write the no-answer threshold chosen on validation")
     sub.add_parser("token-pq", help="train the index's token-state codebook (qa/models/token_pq/)")
+    v = sub.add_parser("valcorpus", help="write the validation articles as a corpus with a question file")
+    v.add_argument("--out", type=Path, default=DEFAULT_VALCORPUS)
+    g = sub.add_parser("composer-grid", help="measure composer settings on the validation corpus")
+    g.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS)
+    g.add_argument("--grid", choices=["small", "full"], default="full")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -67,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             eval_every=args.eval_every,
             log=lambda m: print(m, flush=True),
         )
+    elif args.command == "valcorpus":
+        from .valcorpus import build as build_valcorpus
+
+        print(json.dumps(build_valcorpus(args.out), indent=1))
+    elif args.command == "composer-grid":
+        from .composer_grid import run
+
+        print(run(args.corpus, args.grid))
     elif args.command == "token-pq":
         from .token_pq import write_codebook
 

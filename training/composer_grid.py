@@ -1,0 +1,152 @@
+"""The composer's settings measured on the validation corpus (training/valcorpus.py), not on the bench files.
+
+    python -m training composer-grid [--corpus .cache/valcorpus] [--grid small|full]
+
+Retrieval runs once per question; every setting then composes from the same
+retrievals, with the reader's verdicts cached per window set, so a grid of
+settings costs little more than one ``ask()`` pass. Prints cited-gold,
+abstention on unanswerable questions and false abstention per setting, overall
+and per kind (same-language, cross-lingual), as a markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import qa.answer
+from qa import ask
+from qa.compose import ComposerSettings, compose
+from qa.evaluate import Question, hits_gold, with_fresh_indexes
+from qa.read import Reader
+
+
+@dataclass
+class Item:
+    question: Question
+    kind: str
+    retrieval: Any
+    language: str
+
+
+class CachedReader:
+    """The reader with its verdicts remembered per (question, windows): settings that read the same windows share them."""
+
+    def __init__(self, reader: Reader, **overrides: float) -> None:
+        self._reader = reader
+        self._cache: dict[Any, Any] = {}
+        self.threshold = overrides.get("threshold", reader.threshold)
+        self.veto_threshold = overrides.get("veto_threshold", reader.veto_threshold)
+        self.lead_threshold = overrides.get("lead_threshold", reader.lead_threshold)
+
+    def with_thresholds(self, **overrides: float) -> CachedReader:
+        other = CachedReader(self._reader, **overrides)
+        other._cache = self._cache
+        return other
+
+    def read(self, question: str, windows: list[str], sentences=None):
+        key = (question, tuple(windows), None if sentences is None else tuple(map(tuple, sentences)))
+        if key not in self._cache:
+            self._cache[key] = self._reader.read(question, windows, sentences)
+        return self._cache[key]
+
+
+def retrievals(questions: list[Question], kinds: dict[str, str], corpus: Path, index: Path) -> list[Item]:
+    """Each question retrieved once, exactly as ``ask()`` retrieves it (the composer call is intercepted)."""
+    items: list[Item] = []
+    original = qa.answer.compose
+
+    def capture(retrieval, language, reader=None, **_):
+        items.append(Item(current, kinds.get(current.id, ""), retrieval, language))
+        return original(retrieval, language, reader=reader)
+
+    qa.answer.compose = capture
+    try:
+        for current in questions:
+            ask(current.question, corpus=corpus, index=index)
+    finally:
+        qa.answer.compose = original
+    return items
+
+
+def measure(items: list[Item], settings: ComposerSettings | None, reader: CachedReader | None) -> dict[str, dict[str, float]]:
+    """cited-gold / abstention / false abstention, overall and per kind; ``settings=None`` is the rules without the reader."""
+    counts: dict[str, dict[str, int]] = {}
+    for it in items:
+        composed = compose(it.retrieval, it.language, settings or ComposerSettings(), reader=reader if settings else None)
+        for group in ("all", it.kind):
+            c = counts.setdefault(group, {"answerable": 0, "unanswerable": 0, "cited": 0, "abstained": 0, "false": 0})
+            if it.question.answerable:
+                c["answerable"] += 1
+                c["false"] += composed.abstained
+                c["cited"] += not composed.abstained and any(
+                    hits_gold(x.source, x.start, x.end, it.question.gold) for x in composed.citations
+                )
+            else:
+                c["unanswerable"] += 1
+                c["abstained"] += composed.abstained
+    return {
+        g: {
+            "cited": c["cited"] / max(1, c["answerable"]),
+            "abstention": c["abstained"] / max(1, c["unanswerable"]),
+            "false": c["false"] / max(1, c["answerable"]),
+        }
+        for g, c in counts.items()
+    }
+
+
+def grid(size: str) -> list[tuple[str, ComposerSettings | None, dict[str, float]]]:
+    """(label, settings, reader threshold overrides) rows; the first rows are today's three modes."""
+    base = ComposerSettings()
+    rows: list[tuple[str, ComposerSettings | None, dict[str, float]]] = [
+        ("rules only", None, {}),
+        ("reader alone", replace(base, reader_mode="reader"), {}),
+        ("default (fusion, weight 1, lead)", base, {}),
+        ("default + veto", replace(base, reader_veto=True), {}),
+    ]
+    if size == "small":
+        return rows
+    for w in (0.5, 2.0, 3.0, 5.0):
+        rows.append((f"fusion weight {w}", replace(base, reader_weight=w), {}))
+    for m in (0.74, 0.76, 0.80, 0.82):
+        rows.append((f"min_similarity {m}", replace(base, min_similarity=m), {}))
+    for v in (-8.0, -7.0, -6.0, -5.0):
+        rows.append((f"veto at {v}", replace(base, reader_veto=True), {"veto_threshold": v}))
+    for m in (-2.0, -1.0, 1.0, 2.0):
+        rows.append((f"reader alone, margin {m:+}", replace(base, reader_mode="reader", reader_margin=m), {}))
+    rows.append(("default without the lead", replace(base, reader_lead=False), {}))
+    return rows
+
+
+def run(corpus: Path, size: str = "full") -> str:
+    """The grid's table on ``corpus`` (a folder with ``articles/`` and ``questions.jsonl``)."""
+    questions_path = corpus / "questions.jsonl"
+    if not questions_path.is_file():
+        raise SystemExit(f"{questions_path} is missing: run `python -m training valcorpus` first")
+    kinds = {}
+    for line in questions_path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        kinds[row["id"]] = row.get("kind", "")
+    lines = []
+    for _, questions, articles, index in with_fresh_indexes([("validation", questions_path, corpus / "articles")]):
+        items = retrievals(questions, kinds, articles, index)
+        from qa.retrieve import get_engine, resolve_paths
+
+        engine_reader = get_engine(*resolve_paths(articles, index)).reader()
+        if engine_reader is None:
+            raise SystemExit("the reader artefact could not be loaded")
+        reader = CachedReader(engine_reader)
+        groups = ["all", "same-language", "cross-lingual"]
+        lines.append("| setting | " + " | ".join(f"{g}: cited / abst / false" for g in groups) + " |")
+        lines.append("|---|" + "---|" * len(groups))
+        for label, settings, overrides in grid(size):
+            m = measure(items, settings, reader.with_thresholds(**overrides) if overrides else reader)
+            cells = []
+            for g in groups:
+                r = m.get(g, {"cited": 0.0, "abstention": 0.0, "false": 0.0})
+                cells.append(f"{r['cited']:.3f} / {r['abstention']:.2f} / {r['false']:.3f}")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
