@@ -128,6 +128,7 @@ class Reader:
         if trained != list(range(base.layers - len(trained), base.layers)) or head_w.shape != (2, base.dim):
             raise ReaderError(f"reader artefact in {folder.name}/ does not fit the base model ({base.layers} layers)")
         self.base = base
+        self.folder = folder
         self.layers = base._layers[: base.layers - len(trained)] + top
         self.head = np.ascontiguousarray(head_w.T)
         self.head_b = head_b

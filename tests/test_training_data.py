@@ -37,3 +37,35 @@ def test_an_answerable_question_with_only_its_other_window_is_not_scored_as_unan
         row("c", None, "plausible"), row("c", None, "unanswerable"),  # unanswerable
     ]  # fmt: skip
     assert sorted(g[0]["qid"] for g in groups(rows, 10)) == ["a", "c"]
+
+
+def test_the_lead_threshold_is_chosen_by_questions_handled_right_then_fewer_false_refusals() -> None:
+    from training.composer_grid import MIN_LEAD, objective
+
+    def m(cited: float, abstention: float, false: float) -> dict[str, float]:
+        return {"cited": cited, "abstention": abstention, "false": false, "answerable": 400, "unanswerable": 200}
+
+    # 288 + 18 = 306 against 286 + 20 = 306: a tie in questions right, broken by fewer false refusals.
+    assert objective(m(0.72, 0.09, 0.035)) > objective(m(0.715, 0.10, 0.04))
+    assert objective(m(0.75, 0.0, 0.0)) > objective(m(0.70, 0.05, 0.0))  # 300 right against 290
+    assert MIN_LEAD < 0  # the floor sits below "span beats no answer", above the near-ties
+
+
+def test_the_grid_reads_each_window_set_once_whatever_the_thresholds() -> None:
+    from training.composer_grid import CachedReader
+
+    class Counting:
+        threshold, veto_threshold, lead_threshold = -6.0, -9.0, 3.0
+        calls = 0
+
+        def read(self, question, windows, sentences=None):
+            Counting.calls += 1
+            return [len(w) for w in windows]
+
+    cached = CachedReader(Counting())
+    lower = cached.with_thresholds(lead_threshold=-1.0)
+    assert (lower.lead_threshold, lower.threshold, cached.lead_threshold) == (-1.0, -6.0, 3.0)
+    assert cached.read("q", ["ab", "c"]) == lower.read("q", ["ab", "c"]) == [2, 1]
+    assert Counting.calls == 1
+    lower.read("q", ["ab"], [[(0, 2)]])
+    assert Counting.calls == 2

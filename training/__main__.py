@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--out", type=Path, default=DEFAULT_VALCORPUS)
     g = sub.add_parser("composer-grid", help="measure composer settings on the validation corpus")
     g.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS)
-    g.add_argument("--grid", choices=["small", "full"], default="full")
+    g.add_argument("--grid", choices=["small", "lead", "full"], default="full")
+    g.add_argument("--calibrate", action="store_true", help="write the reader's lead threshold chosen on the corpus")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "composer-grid":
         from .composer_grid import run
 
-        print(run(args.corpus, args.grid))
+        print(run(args.corpus, args.grid, args.calibrate))
     elif args.command == "token-pq":
         from .token_pq import write_codebook
 
