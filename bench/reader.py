@@ -38,6 +38,7 @@ ROWS = [
     ("default + the reader's confident no-answer veto", True, ComposerSettings(reader_veto=True)),
     ("default + the veto, without the lead", True, ComposerSettings(reader_veto=True, reader_lead=False)),
     ("default with reader weight 2", True, ComposerSettings(reader_weight=2.0)),
+    ("default + the word-alignment feature beside the reader (before session 11)", True, ComposerSettings(align_with_reader=True)),
     ("reader alone + names-unknown-to-corpus veto", True, ComposerSettings(reader_mode="reader", anchor_veto=True)),
     ("reader alone, one quote", True, ComposerSettings(reader_mode="reader", reader_quotes=1)),
     ("reader alone, no date-line / credit-line citations", True, ComposerSettings(reader_mode="reader", metadata_citations=False)),
@@ -71,10 +72,11 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     args = parser.parse_args()
-    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]]}[args.rows]
+    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
+            "alignment": [ROWS[0], ROWS[2], ROWS[6]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row and in the two rows its abstention drives
         rows += [

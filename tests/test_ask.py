@@ -136,6 +136,31 @@ def test_a_quote_that_points_back_brings_its_antecedent(seed_index) -> None:
     _assert_contract(ans, corpus)
     quote = next(c.quote for c in ans.citations if "only obstacle" in c.quote)
     assert quote.startswith("During a visit to Ankara") and "change its constitution" in quote
+    # The antecedent is not quoted a second time on its own.
+    assert sum("During a visit to Ankara" in c.quote for c in ans.citations) == 1
+
+
+def test_an_antecedent_quoted_alone_merges_into_the_quote_that_points_back(seed_index) -> None:
+    """Two chosen quotes, the antecedent first: one quote at the antecedent's place, never two that overlap."""
+    from qa.compose import Scored, with_antecedents
+    from qa.retrieve import get_engine
+
+    corpus, _ = seed_index
+    retrieval = get_engine(*seed_index).retrieve("What did Bayramov call the only obstacle to signing a peace treaty?", 10, None, "en")
+    data = retrieval.data
+    texts = {a: (corpus / a).read_text(encoding="utf-8") for a in data.articles}
+    pointing = next(k for k in data.sentence_rows if texts[k[0]][k[1] : k[2]].startswith("He said that is the only obstacle"))
+    row = data.sentence_rows[pointing]
+    antecedent = (pointing[0], int(data.sentences[row - 1][0]), int(data.sentences[row - 1][1]))
+    passage = next(p for p in retrieval.passages if p.source == pointing[0] and p.start <= pointing[1] < p.end)
+
+    def scored(k):
+        return Scored(k[0], k[1], k[2], 0.0, 0.0, passage)
+
+    merged = with_antecedents([scored(antecedent), scored(pointing)], retrieval)
+    assert [(m.start, m.end) for m in merged] == [(antecedent[1], pointing[2])]
+    alone = with_antecedents([scored(pointing)], retrieval)
+    assert [(m.start, m.end) for m in alone] == [(antecedent[1], pointing[2])]
 
 
 def test_a_number_written_into_a_word_is_not_a_missing_anchor(seed_index) -> None:

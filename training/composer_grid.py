@@ -127,6 +127,7 @@ def grid(size: str) -> list[tuple[str, ComposerSettings | None, dict[str, float]
     for m in (-2.0, -1.0, 1.0, 2.0):
         rows.append((f"reader alone, margin {m:+}", replace(base, reader_mode="reader", reader_margin=m), {}))
     rows.append(("default without the lead", replace(base, reader_lead=False), {}))
+    rows.append(("default + the word-alignment feature", replace(base, align_with_reader=True), {}))
     rows += lead_rows()
     return rows
 
