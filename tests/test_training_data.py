@@ -69,3 +69,34 @@ def test_the_grid_reads_each_window_set_once_whatever_the_thresholds() -> None:
     assert Counting.calls == 1
     lower.read("q", ["ab"], [[(0, 2)]])
     assert Counting.calls == 2
+
+
+def test_the_validation_corpus_writes_each_part_once_and_its_gold_offsets_point_at_the_answer(tmp_path) -> None:
+    from training.valcorpus import PARAGRAPHS_PER_ARTICLE, _articles, gold_spans, part_languages, write_articles
+
+    def q(lang: str, paragraph: int, context: str, answer: str, title: str = "Normans") -> Question:
+        start = context.index(answer)
+        return Question(f"{lang}:{paragraph}", title, lang, "?", context, paragraph, [(start, start + len(answer))], [])
+
+    later = PARAGRAPHS_PER_ARTICLE  # the first paragraph of the second part
+    questions = [
+        q("en", 0, "The Normans came from Normandy.", "Normandy"),
+        q("es", 0, "Los normandos venían de Normandía.", "Normandía"),
+        q("en", later, "Rollo led them.", "Rollo"),
+        q("es", later, "Rollón los guiaba.", "Rollón"),
+        q("fr", 0, "Lyon est une ville.", "Lyon", title="Lyon"),
+    ]
+    parts = _articles(questions)
+    written = part_languages(parts)
+    assert set(written) == {("Normans", 0), ("Normans", 1), ("Lyon", 0)}
+    assert written[("Normans", 0)] != written[("Normans", 1)]  # the parts rotate over the languages
+    files = write_articles(parts, written, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 3  # one file per part, in one language only
+    for question in questions:
+        spans = gold_spans(question, written, files)
+        if written[(question.title, question.paragraph // PARAGRAPHS_PER_ARTICLE)] != question.lang:
+            assert spans is None  # asked of a part written in another language: only a twin's gold counts
+            continue
+        (span,) = spans
+        s, e = question.answers[0]
+        assert (tmp_path / span["source"]).read_text(encoding="utf-8")[span["start"] : span["end"]] == question.context[s:e]

@@ -63,29 +63,28 @@ def _articles(val: list[Question]) -> dict[tuple[str, str, int], tuple[str, list
     return out
 
 
-def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
-    """Write ``articles/*.txt`` and ``questions.jsonl`` (bench format, gold as offsets) and return the counts."""
-    by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
-    val_titles = validation_titles(by_lang)
-    val = {lang: [q for q in qs if q.title in val_titles] for lang, qs in by_lang.items()}
-    every = [q for qs in val.values() for q in qs]
-    parts = _articles(every)
-    squad = set(SQUAD2_DEV_TITLES)
-
-    # One language per part of a SQuAD article (rotating over those that have it); the others keep their own.
+def part_languages(parts: dict[tuple[str, str, int], Any]) -> dict[tuple[str, int], str]:
+    """The one language each part is written in: a SQuAD article's parts rotate over those that have it."""
+    squad = sorted(SQUAD2_DEV_TITLES)
     written: dict[tuple[str, int], str] = {}
     for title, lang, part in sorted(parts):
         if (title, part) in written:
             continue
         if title in squad:
             have = [lg for lg in ROTATION if (title, lg, part) in parts]
-            written[(title, part)] = have[(sorted(squad).index(title) + part) % len(have)]
+            written[(title, part)] = have[(squad.index(title) + part) % len(have)]
         else:
             written[(title, part)] = lang
+    return written
 
-    # Paragraph offsets inside each written file, so gold spans become file offsets.
+
+def write_articles(
+    parts: dict[tuple[str, str, int], tuple[str, list[int], dict[int, str]]],
+    written: dict[tuple[str, int], str],
+    articles_dir: Path,
+) -> dict[tuple[str, int], tuple[str, dict[int, int]]]:
+    """One file per part, in its language; returns each file's name and its paragraphs' offsets."""
     files: dict[tuple[str, int], tuple[str, dict[int, int]]] = {}
-    articles_dir = out_dir / "articles"
     articles_dir.mkdir(parents=True, exist_ok=True)
     for (title, part), lang in sorted(written.items()):
         head, ps, paras = parts[(title, lang, part)]
@@ -96,14 +95,33 @@ def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
         name = _file_name(title, part, lang)
         (articles_dir / name).write_text(text.rstrip() + "\n", encoding="utf-8")
         files[(title, part)] = (name, starts)
+    return files
+
+
+def gold_spans(
+    q: Question, written: dict[tuple[str, int], str], files: dict[tuple[str, int], tuple[str, dict[int, int]]]
+) -> list[dict[str, Any]] | None:
+    """``q``'s answer spans as offsets of the file holding its paragraph, when that file is in ``q``'s language."""
+    if written.get((q.title, _part(q))) != q.lang:
+        return None
+    name, starts = files[(q.title, _part(q))]
+    base = starts[q.paragraph]
+    return [{"source": name, "start": base + s, "end": base + e} for s, e in q.answers]
+
+
+def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
+    """Write ``articles/*.txt`` and ``questions.jsonl`` (bench format, gold as offsets) and return the counts."""
+    by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
+    val_titles = validation_titles(by_lang)
+    val = {lang: [q for q in qs if q.title in val_titles] for lang, qs in by_lang.items()}
+    every = [q for qs in val.values() for q in qs]
+    parts = _articles(every)
+
+    written = part_languages(parts)
+    files = write_articles(parts, written, out_dir / "articles")
 
     def gold(q: Question) -> list[dict[str, Any]] | None:
-        """The answer spans as offsets of the file that holds ``q``'s paragraph, when written in ``q``'s language."""
-        if written.get((q.title, _part(q))) != q.lang:
-            return None
-        name, starts = files[(q.title, _part(q))]
-        base = starts[q.paragraph]
-        return [{"source": name, "start": base + s, "end": base + e} for s, e in q.answers]
+        return gold_spans(q, written, files)
 
     # Twins: the same question in two languages (es-it by SQuAD id, en-es by e5 alignment as in training).
     twins: dict[str, list[Question]] = defaultdict(list)
