@@ -1,6 +1,6 @@
 """Answer quality with the trained reader against the hand-built composer, on every question file.
 
-    python bench/reader.py [--rows all|default] [--files seeds|corpus2|all] [--reader DIR ...]
+    python bench/reader.py [--rows all|default] [--files seeds|corpus2|validation|all] [--reader DIR ...]
 
 One row per composer variant (the ablation of the rules the reader replaced,
 and of the reader's own settings), one column group per question file:
@@ -28,7 +28,10 @@ from qa.evaluate import QUESTION_FILES, evaluate_answers, with_fresh_indexes  # 
 from qa.read import get_reader  # noqa: E402
 from qa.retrieve import get_engine, resolve_paths  # noqa: E402
 
-FILES = QUESTION_FILES
+# The validation corpus (python -m training valcorpus) is where the composer's settings are chosen, so it
+# is measured here on request only, beside the bench files that are never tuned on.
+VALCORPUS = Path(__file__).resolve().parent.parent / ".cache" / "valcorpus"
+FILES = {**QUESTION_FILES, "validation": [("validation corpus", VALCORPUS / "questions.jsonl", VALCORPUS / "articles")]}
 
 # (label, use the reader, composer settings)
 ROWS = [
@@ -85,6 +88,8 @@ def main() -> None:
             (f"default + veto, reader {d.name}", True, ComposerSettings(reader_veto=True), d),
         ]
     results: dict[tuple[str, str], dict] = {}
+    if args.files == "validation" and not (VALCORPUS / "questions.jsonl").is_file():
+        raise SystemExit(f"{VALCORPUS.name}/ is missing: run `python -m training valcorpus` first")
     for name, questions, corpus, index in with_fresh_indexes(FILES[args.files]):
         for label, use_reader, settings, reader_dir in rows:
             results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index, reader_dir)
