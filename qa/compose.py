@@ -163,6 +163,11 @@ def with_antecedent(c: Scored, retrieval: Retrieval) -> Scored:
     return c
 
 
+def overlaps(a: Scored, b: Scored) -> bool:
+    """Whether two quotes share characters of one article (quotes of an answer never do)."""
+    return a.source == b.source and a.start < b.end and b.start < a.end
+
+
 def with_antecedents(chosen: list[Scored], retrieval: Retrieval) -> list[Scored]:
     """Each quote that points back, extended over its antecedent; an antecedent quoted on its own merges into it.
 
@@ -173,12 +178,12 @@ def with_antecedents(chosen: list[Scored], retrieval: Retrieval) -> list[Scored]
     out: list[Scored] = []
     for c in chosen:
         e = with_antecedent(c, retrieval)
-        overlapping = [i for i, o in enumerate(out) if o.source == e.source and o.start < e.end and e.start < o.end]
+        overlapping = [i for i, o in enumerate(out) if overlaps(o, e)]
         if not overlapping:
             out.append(e)
         elif len(overlapping) == 1 and e.start <= out[overlapping[0]].start and out[overlapping[0]].end <= e.end:
             out[overlapping[0]] = e  # the antecedent was quoted alone: the extended quote takes its place
-        elif all(o.source != c.source or o.end <= c.start or o.start >= c.end for o in out):
+        elif not any(overlaps(o, c) for o in out):
             out.append(c)
     return out
 
@@ -295,7 +300,7 @@ def select(candidates: list[Scored], settings: ComposerSettings) -> list[Scored]
             break
         if settings.typed_extras and best.typed and not c.typed:
             continue
-        if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
+        if not any(overlaps(c, x) for x in chosen):
             chosen.append(c)
     return chosen
 
@@ -573,7 +578,7 @@ def compose_read(
         answer = (w.start + r.start, w.start + r.end)
         inside = [sp for sp in w.sentences if sp[1] > answer[0] and sp[0] < answer[1]] or [(w.start, w.end)]
         c = Scored(w.source, inside[0][0], inside[-1][1], r.margin, 0.0, w, answer=answer)
-        if all(c.end <= x.start or c.start >= x.end or c.source != x.source for x in chosen):
+        if not any(overlaps(c, x) for x in chosen):
             chosen.append(c)
     # The kind asked for decides only which metadata is cited too (a "when" answer's date line, a
     # "which agency" answer's credit line); the reader alone decides what answers.

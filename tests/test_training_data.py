@@ -40,7 +40,7 @@ def test_an_answerable_question_with_only_its_other_window_is_not_scored_as_unan
 
 
 def test_the_lead_threshold_is_chosen_by_questions_handled_right_then_fewer_false_refusals() -> None:
-    from training.composer_grid import MIN_LEAD, objective
+    from training.composer_grid import MIN_LEAD, choose_lead, objective
 
     def m(cited: float, abstention: float, false: float) -> dict[str, float]:
         return {"cited": cited, "abstention": abstention, "false": false, "answerable": 400, "unanswerable": 200}
@@ -48,7 +48,11 @@ def test_the_lead_threshold_is_chosen_by_questions_handled_right_then_fewer_fals
     # 288 + 18 = 306 against 286 + 20 = 306: a tie in questions right, broken by fewer false refusals.
     assert objective(m(0.72, 0.09, 0.035)) > objective(m(0.715, 0.10, 0.04))
     assert objective(m(0.75, 0.0, 0.0)) > objective(m(0.70, 0.05, 0.0))  # 300 right against 290
-    assert MIN_LEAD < 0  # the floor sits below "span beats no answer", above the near-ties
+    # Leads below the floor are measured but never chosen, however well they score; ties keep the first row.
+    rows = [(0.5, m(0.715, 0.10, 0.04)), (-0.5, m(0.72, 0.09, 0.035)), (MIN_LEAD - 2, m(0.9, 0.5, 0.0))]
+    assert choose_lead(rows)[0] == -0.5
+    assert choose_lead([(0.5, m(0.7, 0.1, 0.0)), (-0.5, m(0.7, 0.1, 0.0))])[0] == 0.5
+    assert choose_lead(rows[2:]) is None
 
 
 def test_the_grid_reads_each_window_set_once_whatever_the_thresholds() -> None:

@@ -27,6 +27,7 @@ from qa import ask
 from qa.compose import ComposerSettings, compose
 from qa.evaluate import Question, hits_gold, with_fresh_indexes
 from qa.read import Reader
+from qa.retrieve import get_engine, resolve_paths
 
 
 @dataclass
@@ -148,6 +149,12 @@ def objective(m: dict[str, float]) -> tuple[float, float]:
     return (m["cited"] * m["answerable"] + m["abstention"] * m["unanswerable"], -m["false"])
 
 
+def choose_lead(measured: list[tuple[float, dict[str, float]]]) -> tuple[float, tuple[float, float]] | None:
+    """Of ``(lead threshold, measure)`` rows, the lead at or above MIN_LEAD with the best objective (first on ties)."""
+    allowed = [(lead, objective(m)) for lead, m in measured if lead >= MIN_LEAD]
+    return max(allowed, key=lambda row: row[1], default=None)
+
+
 def write_lead(card_path: Path, lead: float, corpus_note: str) -> None:
     card = json.loads(card_path.read_text(encoding="utf-8"))
     card["lead_threshold"] = lead
@@ -167,8 +174,6 @@ def run(corpus: Path, size: str = "full", calibrate: bool = False) -> str:
     lines = []
     for _, questions, articles, index in with_fresh_indexes([("validation", questions_path, corpus / "articles")]):
         items = retrievals(questions, kinds, articles, index)
-        from qa.retrieve import get_engine, resolve_paths
-
         engine_reader = get_engine(*resolve_paths(articles, index)).reader()
         if engine_reader is None:
             raise SystemExit("the reader artefact could not be loaded")
@@ -176,26 +181,26 @@ def run(corpus: Path, size: str = "full", calibrate: bool = False) -> str:
         groups = ["all", "same-language", "cross-lingual"]
         lines.append("| setting | " + " | ".join(f"{g}: cited / abst / false" for g in groups) + " |")
         lines.append("|---|" + "---|" * len(groups))
-        best: tuple[tuple[float, float], float] | None = None
+        leads: list[tuple[float, dict[str, float]]] = []
         for label, settings, overrides in grid("lead" if calibrate else size):
             m = measure(items, settings, reader.with_thresholds(**overrides) if overrides else reader)
-            lead = overrides.get("lead_threshold")
-            if calibrate and lead is not None and lead >= MIN_LEAD and (best is None or objective(m["all"]) > best[0]):
-                best = (objective(m["all"]), overrides["lead_threshold"])
+            if "lead_threshold" in overrides:
+                leads.append((overrides["lead_threshold"], m["all"]))
             cells = []
             for g in groups:
                 r = m.get(g, {"cited": 0.0, "abstention": 0.0, "false": 0.0})
                 cells.append(f"{r['cited']:.3f} / {r['abstention']:.2f} / {r['false']:.3f}")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
-        if calibrate and best is not None:
+        best = choose_lead(leads) if calibrate else None
+        if best is not None:
             note = (
-                f"lead threshold {best[1]}: of {[r[2]['lead_threshold'] for r in lead_rows()]} (at least {MIN_LEAD}), "
-                f"the most questions handled right ({best[0][0]:.0f} of {len(items)}: gold cited or unanswerable refused; "
+                f"lead threshold {best[0]}: of {[r[2]['lead_threshold'] for r in lead_rows()]} (at least {MIN_LEAD}), "
+                f"the most questions handled right ({best[1][0]:.0f} of {len(items)}: gold cited or unanswerable refused; "
                 f"ties: fewer false abstentions) on the validation corpus (training/valcorpus.py) through the whole "
                 "pipeline: python -m training composer-grid --calibrate"
             )
-            write_lead(engine_reader.folder / "reader.json", best[1], note)
+            write_lead(engine_reader.folder / "reader.json", best[0], note)
             lines.append("")
             lines.append(note)
     return "\n".join(lines)

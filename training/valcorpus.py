@@ -120,9 +120,6 @@ def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
     written = part_languages(parts)
     files = write_articles(parts, written, out_dir / "articles")
 
-    def gold(q: Question) -> list[dict[str, Any]] | None:
-        return gold_spans(q, written, files)
-
     # Twins: the same question in two languages (es-it by SQuAD id, en-es by e5 alignment as in training).
     twins: dict[str, list[Question]] = defaultdict(list)
     by_id: dict[str, dict[str, Question]] = defaultdict(dict)
@@ -143,11 +140,11 @@ def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
         if not q.answers:
             pools["unanswerable"].append(_row(q, "unanswerable", []))
             continue
-        own = gold(q)
+        own = gold_spans(q, written, files)
         if own:
             pools["same-language"].append(_row(q, "same-language", own))
         for twin in twins.get(q.qid, []):
-            g = gold(twin)
+            g = gold_spans(twin, written, files)
             if g and twin.answers:
                 pools["cross-lingual"].append(_row(q, f"cross-lingual:{twin.lang}", g))
     rng = random.Random(seed)

@@ -28,10 +28,9 @@ MAX_FALSE_ABSTENTION = 0.08
 # below it): a "no answer" this confident wrongly refuses at most 2 % of
 # answerable questions.
 VETO_FALSE_ABSTENTION = 0.02
-# The 90 %-precision margin is printed for reference; the card's lead threshold is chosen on the
-# validation corpus through the whole pipeline (training/composer_grid.py), not here.
-# Above the lead threshold the reader's sentence leads the answer, whatever the
-# hand-built scores say: there, its sentence was right for 90 % of all items.
+# The margin above which the reader's sentence was right for 90 % of all items: printed for
+# reference. The card's lead threshold is chosen on the validation corpus through the whole
+# pipeline (training/composer_grid.py), not here.
 LEAD_PRECISION = 0.90
 _PUNCT = set(string.punctuation) | {"«", "»", "„", "“", "”", "‘", "’", "¿", "¡", "،", "؟"}
 
