@@ -1,6 +1,6 @@
 """Answer quality with the trained reader against the hand-built composer, on every question file.
 
-    python bench/reader.py [--rows all|default] [--files seeds|corpus2|validation|all] [--reader DIR ...]
+    python bench/reader.py [--rows all|default|learned|...] [--files seeds|corpus2|validation|all] [--reader DIR ...]
 
 One row per composer variant (the ablation of the rules the reader replaced,
 and of the reader's own settings), one column group per question file:
@@ -34,14 +34,17 @@ VALCORPUS = Path(__file__).resolve().parent.parent / ".cache" / "valcorpus"
 FILES = {**QUESTION_FILES, "validation": [("validation corpus", VALCORPUS / "questions.jsonl", VALCORPUS / "articles")]}
 
 # (label, use the reader, composer settings)
+HAND = ComposerSettings(reader_mode="fusion")  # the hand-weighted composer with the reader's margin (before session 12)
 ROWS = [
     ("rules only (the composer before the reader)", False, ComposerSettings()),
     ("reader alone: its span decides, its no-answer abstains", True, ComposerSettings(reader_mode="reader")),
-    ("rules + reader margin (weight 1) + the reader's lead (default)", True, ComposerSettings()),
-    ("default + the reader's confident no-answer veto", True, ComposerSettings(reader_veto=True)),
-    ("default + the veto, without the lead", True, ComposerSettings(reader_veto=True, reader_lead=False)),
-    ("default with reader weight 2", True, ComposerSettings(reader_weight=2.0)),
-    ("default + the word-alignment feature beside the reader (before session 11)", True, ComposerSettings(align_with_reader=True)),
+    ("learned fusion: fitted sentence choice, hand abstention rules (default)", True, ComposerSettings()),
+    ("hand fusion: rules + reader margin (weight 1) + the reader's lead (before session 12)", True, HAND),
+    ("hand fusion + the reader's confident no-answer veto", True, replace(HAND, reader_veto=True)),
+    ("hand fusion + the veto, without the lead", True, replace(HAND, reader_veto=True, reader_lead=False)),
+    ("hand fusion with reader weight 2", True, replace(HAND, reader_weight=2.0)),
+    ("learned fusion + its learned abstention (instead of the hand rules)", True, ComposerSettings(learned_abstention=True)),
+    ("hand fusion + the word-alignment feature beside the reader (before session 11)", True, replace(HAND, align_with_reader=True)),
     ("reader alone + names-unknown-to-corpus veto", True, ComposerSettings(reader_mode="reader", anchor_veto=True)),
     ("reader alone, one quote", True, ComposerSettings(reader_mode="reader", reader_quotes=1)),
     ("reader alone, no date-line / credit-line citations", True, ComposerSettings(reader_mode="reader", metadata_citations=False)),
@@ -75,17 +78,17 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     args = parser.parse_args()
-    rows = {"all": ROWS, "default": [ROWS[0], ROWS[2]], "fusion": ROWS[:5], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
-            "alignment": [ROWS[0], ROWS[2], ROWS[6]]}[args.rows]
+    rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
+            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row and in the two rows its abstention drives
         rows += [
             (f"default, reader {d.name}", True, ComposerSettings(), d),
             (f"reader alone, reader {d.name}", True, ComposerSettings(reader_mode="reader"), d),
-            (f"default + veto, reader {d.name}", True, ComposerSettings(reader_veto=True), d),
+            (f"hand fusion + veto, reader {d.name}", True, replace(HAND, reader_veto=True), d),
         ]
     results: dict[tuple[str, str], dict] = {}
     if args.files == "validation" and not (VALCORPUS / "questions.jsonl").is_file():

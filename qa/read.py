@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .embed import NumpyBert, layer_weights, query_blas, read_safetensors
+from .fusion import Fusion
 from .read_int8 import load_session
 
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
@@ -137,6 +138,15 @@ class Reader:
         self.veto_threshold = float(self.card.get("veto_threshold", -np.inf))
         # Above this margin the reader's sentence leads the answer (right for 90 % on validation).
         self.lead_threshold = float(self.card.get("lead_threshold", np.inf))
+        # The learned fusion fitted to this reader's margins (qa/fusion.py). A card without one,
+        # or with one that does not fit the features, leaves the hand-weighted composer in charge.
+        self.fusion: Fusion | None = None
+        self.fusion_error: str | None = None
+        if "fusion" in self.card:
+            try:
+                self.fusion = Fusion.from_card(self.card["fusion"])
+            except (KeyError, ValueError, TypeError) as exc:
+                self.fusion_error = f"the card's fusion block is unusable ({exc}); the hand-weighted composer answers"
         self._lock = threading.Lock()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None

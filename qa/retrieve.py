@@ -78,12 +78,16 @@ class Engine:
         if getattr(primary, "backend", "") != "numpy":
             return None
         try:
-            return get_reader(primary.model, self.settings.reader_dir)
+            reader = get_reader(primary.model, self.settings.reader_dir)
         except ReaderError as exc:
             if not getattr(self, "_reader_warned", False):
                 self._reader_warned = True
                 log.warning("%s; answering with the hand-built composer", exc)
             return None
+        if reader.fusion_error and not getattr(self, "_fusion_warned", False):
+            self._fusion_warned = True
+            log.warning("%s", reader.fusion_error)
+        return reader
 
     # -- index lifecycle -------------------------------------------------
     def refresh(self, force_check: bool = False) -> store.IndexData:

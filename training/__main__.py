@@ -6,6 +6,8 @@
     python -m training token-pq  # the token states' PQ codebook -> qa/models/token_pq/ (training/token_pq.py)
     python -m training valcorpus # the validation split as a corpus + questions -> .cache/valcorpus/ (training/valcorpus.py)
     python -m training composer-grid  # the composer's settings measured on that corpus (training/composer_grid.py)
+    python -m training fusion-dump    # the composer's candidates and features there (training/fusion.py)
+    python -m training fusion-fit     # the learned fusion: cross-validated table, then fitted into the reader card
 
 The whole run (data ~3 min, training about 80 min, evaluation ~3 min) fits
 this 2-core machine; see DATA.md for the sources and README for the figures.
@@ -48,10 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("token-pq", help="train the index's token-state codebook (qa/models/token_pq/)")
     v = sub.add_parser("valcorpus", help="write the validation articles as a corpus with a question file")
     v.add_argument("--out", type=Path, default=DEFAULT_VALCORPUS)
+    v.add_argument("--all", dest="every", action="store_true", help="every question of the pools, not 200 per kind")
+    f = sub.add_parser("fusion-dump", help="the composer's candidates and features on a corpus (training/fusion.py)")
+    f.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS.with_name("valcorpus-all"))
+    f.add_argument("--out", type=Path, default=ROOT / ".cache" / "fusion" / "valcorpus-all.jsonl")
     g = sub.add_parser("composer-grid", help="measure composer settings on the validation corpus")
     g.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS)
     g.add_argument("--grid", choices=["small", "lead", "full"], default="full")
     g.add_argument("--calibrate", action="store_true", help="write the reader's lead threshold chosen on the corpus")
+    ff = sub.add_parser("fusion-fit", help="fit the learned fusion on the dump and write it into the reader card")
+    ff.add_argument("--dump", type=Path, default=ROOT / ".cache" / "fusion" / "valcorpus-all.jsonl")
+    ff.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS.with_name("valcorpus-all"))
+    ff.add_argument("--model", type=Path, default=DEFAULT_OUT)
+    ff.add_argument("--no-write", dest="write", action="store_false", help="print the cross-validation only")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -79,11 +90,19 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "valcorpus":
         from .valcorpus import build as build_valcorpus
 
-        print(json.dumps(build_valcorpus(args.out), indent=1))
+        print(json.dumps(build_valcorpus(args.out, every_question=args.every), indent=1))
+    elif args.command == "fusion-dump":
+        from .fusion import dump
+
+        print(json.dumps(dump(args.corpus, args.out), indent=1))
     elif args.command == "composer-grid":
         from .composer_grid import run
 
         print(run(args.corpus, args.grid, args.calibrate))
+    elif args.command == "fusion-fit":
+        from .fusion import fit_and_write
+
+        print(fit_and_write(args.dump, args.corpus / "questions.jsonl", args.model / "reader.json", args.write))
     elif args.command == "token-pq":
         from .token_pq import write_codebook
 

@@ -109,8 +109,12 @@ def gold_spans(
     return [{"source": name, "start": base + s, "end": base + e} for s, e in q.answers]
 
 
-def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
-    """Write ``articles/*.txt`` and ``questions.jsonl`` (bench format, gold as offsets) and return the counts."""
+def build(out_dir: Path, seed: int = 17, every_question: bool = False) -> dict[str, Any]:
+    """Write ``articles/*.txt`` and ``questions.jsonl`` (bench format, gold as offsets) and return the counts.
+
+    ``every_question``: the whole pools instead of ``PER_KIND`` drawn from each (about 4,200 questions
+    on the same articles), for fitting a second-stage model with folds by article (training/fusion.py).
+    """
     by_lang = {lang: read_squad(name, lang, titles) for name, lang, titles in SOURCES}
     val_titles = validation_titles(by_lang)
     val = {lang: [q for q in qs if q.title in val_titles] for lang, qs in by_lang.items()}
@@ -151,7 +155,7 @@ def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for kind, n in PER_KIND.items():
         pool = sorted(pools[kind], key=lambda r: r["id"])
-        rows += rng.sample(pool, min(n, len(pool)))
+        rows += pool if every_question else rng.sample(pool, min(n, len(pool)))
     with (out_dir / "questions.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -171,6 +175,7 @@ def build(out_dir: Path, seed: int = 17) -> dict[str, Any]:
 def _row(q: Question, kind: str, gold: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": f"{q.qid}:{kind}",
+        "article": q.title,  # the unit of folds when a second-stage model is fitted here (training/fusion.py)
         "question": q.question,
         "language": q.lang,
         "answerable": bool(gold),
