@@ -33,8 +33,10 @@ QUESTION_FILES = {
         ("uk/cs/az", _BENCH / "questions_uk_cs_az.jsonl", REPO_ROOT / "seeds"),
     ],
     "corpus2": [("corpus2 (blind)", _BENCH / "corpus2" / "questions.jsonl", _BENCH / "corpus2" / "articles")],
+    # News stories told three times in three languages (one story per three articles, as in the seeds).
+    "corpus3": [("corpus3 (blind)", _BENCH / "corpus3" / "questions.jsonl", _BENCH / "corpus3" / "articles")],
 }
-QUESTION_FILES["all"] = QUESTION_FILES["seeds"] + QUESTION_FILES["corpus2"]
+QUESTION_FILES["all"] = QUESTION_FILES["seeds"] + QUESTION_FILES["corpus2"] + QUESTION_FILES["corpus3"]
 
 
 @dataclass
