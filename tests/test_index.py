@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SEEDS, write_article
 
@@ -133,3 +134,20 @@ def test_search_picks_up_new_articles_without_restart(tmp_path: Path, monkeypatc
     write_article(corpus, "new.txt", DUTCH)
     hits = search("Hoeveel kost de versterking van de dijken?", 3, corpus=corpus, index=index)
     assert hits[0].source == "new.txt"
+
+
+def test_vectors_are_stored_in_half_precision_and_read_back(small_corpus: Path, tmp_path: Path) -> None:
+    """float16 on disk (half the size); rows gathered from it score in float32 against a query."""
+    index = tmp_path / "index"
+    write_article(small_corpus, "a.txt", GERMAN)
+    write_article(small_corpus, "b.txt", DUTCH)
+    build_index(small_corpus, index)
+    gen = store.current_generation(index)
+    for name in ("chunk_vectors-0.npy", "sentence_vectors-0.npy"):
+        assert np.load(gen / name, mmap_mode="r").dtype == np.float16
+    data = store.load(index)
+    query = np.asarray(data.chunk_vectors[0][0], dtype=np.float32)
+    scores = data.chunk_vectors[0][[0, 1]] @ query
+    assert scores.dtype == np.float32 and abs(float(scores[0]) - 1.0) < 2e-3
+    hits = search("Wann beginnen die Verhandlungen?", 3, corpus=small_corpus, index=index)
+    assert hits and all(np.isfinite(h.score) for h in hits)
