@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers import ask_with_fresh_engine
 
 from qa.fusion import CANDIDATE_FEATURES, QUESTION_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
 from qa.read import READER_DIR
@@ -70,9 +71,6 @@ def test_the_model_answers_by_the_margin_and_abstains_without_candidates() -> No
 
 
 def test_a_card_with_a_broken_fusion_answers_with_the_hand_weights(seed_index, tmp_path, monkeypatch, caplog) -> None:
-    from qa import ask
-    from qa.retrieve import _ENGINES
-
     folder = tmp_path / "reader"
     shutil.copytree(READER_DIR, folder)
     card = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
@@ -80,14 +78,8 @@ def test_a_card_with_a_broken_fusion_answers_with_the_hand_weights(seed_index, t
     (folder / "reader.json").write_text(json.dumps(card), encoding="utf-8")
     monkeypatch.setenv("QA_READER_DIR", str(folder))
     corpus, index = seed_index
-    saved = dict(_ENGINES)
-    _ENGINES.clear()  # a fresh engine reads the setting
-    try:
-        with caplog.at_level("WARNING"):
-            ans = ask("Why did Aliyev skip the Granada talks?", corpus=corpus, index=index)
-    finally:
-        _ENGINES.clear()
-        _ENGINES.update(saved)
+    with caplog.at_level("WARNING"):
+        ans = ask_with_fresh_engine("Why did Aliyev skip the Granada talks?", corpus, index)
     assert ans.composer == "reader" and not ans.abstained and ans.citations  # the reader still reads
     assert "fusion" in caplog.text and "hand-weighted composer" in caplog.text
 

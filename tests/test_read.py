@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ask_with_fresh_engine
 
 from qa.read import READER_DIR, Reader, ReaderError, best_span, encode_pair
 
@@ -171,9 +172,6 @@ def test_deterministic_under_eight_threads(seed_index) -> None:
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "wrong-layers"])
 def test_missing_or_corrupt_artefact_falls_back_to_the_rules(damage, seed_index, tmp_path, monkeypatch, caplog) -> None:
-    from qa import ask
-    from qa.retrieve import _ENGINES
-
     folder = tmp_path / "reader"
     shutil.copytree(READER_DIR, folder)
     if damage == "missing":
@@ -186,14 +184,8 @@ def test_missing_or_corrupt_artefact_falls_back_to_the_rules(damage, seed_index,
         (folder / "reader.json").write_text(json.dumps(card), encoding="utf-8")
     monkeypatch.setenv("QA_READER_DIR", str(folder))
     corpus, index = seed_index
-    saved = dict(_ENGINES)
-    _ENGINES.clear()  # a fresh engine reads the setting
-    try:
-        with caplog.at_level("WARNING"):
-            ans = ask(QUESTIONS[0], corpus=corpus, index=index)
-    finally:
-        _ENGINES.clear()
-        _ENGINES.update(saved)
+    with caplog.at_level("WARNING"):
+        ans = ask_with_fresh_engine(QUESTIONS[0], corpus, index)  # a fresh engine reads the setting
     assert ans.composer == "rules" and ans.short_answer is None
     assert "reader artefact" in caplog.text
     with pytest.raises(ReaderError):
@@ -204,18 +196,9 @@ def test_missing_or_corrupt_artefact_falls_back_to_the_rules(damage, seed_index,
 
 
 def test_reader_off_by_setting(seed_index, monkeypatch) -> None:
-    from qa import ask
-    from qa.retrieve import _ENGINES
-
     monkeypatch.setenv("QA_READER", "0")
     corpus, index = seed_index
-    saved = dict(_ENGINES)
-    _ENGINES.clear()
-    try:
-        ans = ask(QUESTIONS[0], corpus=corpus, index=index)
-    finally:
-        _ENGINES.clear()
-        _ENGINES.update(saved)
+    ans = ask_with_fresh_engine(QUESTIONS[0], corpus, index)
     assert ans.composer == "rules"
 
 
