@@ -3,7 +3,7 @@
     python bench/vector_dtype.py [--files seeds|corpus2|corpus3|all]
 
 Each corpus is built twice in fresh temp folders, once per dtype of the
-chunk and sentence vectors on disk (``qa.store.files.VECTOR_DTYPE``), and
+chunk and sentence vectors on disk (``qa.store.data.VECTOR_DTYPE``: what the files hold and what the build rounds to), and
 every question is retrieved and answered from each. Prints recall@5,
 cited-gold, abstention, false abstention and the index size per chunk.
 """
@@ -25,7 +25,7 @@ from qa import ask  # noqa: E402
 from qa.build import build_index  # noqa: E402
 from qa.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, load_questions  # noqa: E402
 from qa.retrieve import _ENGINES, get_engine  # noqa: E402
-from qa.store import files as file_store  # noqa: E402
+from qa.store import data as store_data  # noqa: E402
 
 DTYPES = {"float32": np.float32, "float16": np.float16}
 
@@ -38,7 +38,7 @@ def main() -> None:
     rows: dict[tuple[str, str], dict] = {}
     try:
         for label, dtype in DTYPES.items():
-            file_store.VECTOR_DTYPE = dtype
+            store_data.VECTOR_DTYPE = dtype
             _ENGINES.clear()
             indexes: dict[Path, Path] = {}
             for name, path, corpus in QUESTION_FILES[args.files]:
@@ -56,7 +56,7 @@ def main() -> None:
                 r = rows[(label, name)]
                 print(f"{label} {name}: r@5 {r['recall@5']:.3f} cited {r['cited_gold']:.3f}", file=sys.stderr)
     finally:
-        file_store.VECTOR_DTYPE = np.float16
+        store_data.VECTOR_DTYPE = np.float16
         shutil.rmtree(tmp, ignore_errors=True)
     print("| file | stored vectors | recall@5 | cited-gold | abst. | false abst. | integrity | index KB a chunk |")
     print("|---|---|---|---|---|---|---|---|")

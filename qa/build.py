@@ -321,9 +321,9 @@ def _assemble(
                 if with_tokens:
                     token_states.extend(states)
                 done += len(texts)
-        chunk_vectors.append(np.vstack(parts_c).astype(np.float32))
+        chunk_vectors.append(store.at_stored_precision(np.vstack(parts_c)))
         if v == 0:
-            sentence_vectors.append(np.vstack(parts_s).astype(np.float32))
+            sentence_vectors.append(store.at_stored_precision(np.vstack(parts_s)))
     summary.embedded_chunks = len(new_chunk_texts)
     articles = {a.source: a for a in kept} | {f.article.source: f.article for f in fresh}
     articles = dict(sorted(articles.items()))

@@ -20,11 +20,12 @@ from types import ModuleType
 from typing import Any
 
 from ..settings import DATABASE_SCHEMES, index_location
-from .data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch
+from .data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch, at_stored_precision
 
 Location = Path | str
 
 __all__ = [
+    "at_stored_precision",
     "DenseSearch",
     "Filters",
     "IndexData",

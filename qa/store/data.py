@@ -19,6 +19,18 @@ from ..filters import Filters
 from ..fold import fold, words
 from ..types import Article, Chunk
 
+# Vectors are kept at half precision: the files backend stores them as float16 (half the disk),
+# and the build rounds every vector to it first, so that the FAISS index, PostgreSQL (float32
+# columns) and the files all hold the same values. Retrieval gathers a few dozen rows and
+# multiplies them by a float32 query, in float32. bench/vector_dtype.py measures float32 instead.
+VECTOR_DTYPE: Any = np.float16
+
+
+def at_stored_precision(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` as float32 holding exactly the values VECTOR_DTYPE can store."""
+    return np.asarray(matrix).astype(VECTOR_DTYPE).astype(np.float32)
+
+
 T = TypeVar("T")
 
 

@@ -28,12 +28,10 @@ from ..errors import IndexCorruptError, IndexWriteError
 from ..lexical import LexicalIndex
 from ..types import Article, Chunk
 from ..vectors import VectorIndex
+from . import data as data_module
 from .data import IndexData
 
-FORMAT = 2  # 2: chunk and sentence vectors stored as float16
-# Vectors on disk: half precision halves the largest files after the token states. Retrieval
-# gathers a few dozen rows and multiplies them by a float32 query, in float32 (numpy promotes).
-VECTOR_DTYPE = np.float16
+FORMAT = 2  # 2: chunk and sentence vectors stored as float16 (data.VECTOR_DTYPE)
 CURRENT = "CURRENT"
 
 
@@ -203,9 +201,9 @@ def save(index_dir: Path, data: IndexData) -> Path:
         ]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
         for v, (chunk_m, dense) in enumerate(zip(data.chunk_vectors, data.dense)):
-            _save_npy(tmp / f"chunk_vectors-{v}.npy", np.asarray(chunk_m).astype(VECTOR_DTYPE))
+            _save_npy(tmp / f"chunk_vectors-{v}.npy", np.asarray(chunk_m).astype(data_module.VECTOR_DTYPE))
             dense.save(tmp / f"dense-{v}.faiss")
-        _save_npy(tmp / "sentence_vectors-0.npy", np.asarray(data.sentence_vectors[0]).astype(VECTOR_DTYPE))
+        _save_npy(tmp / "sentence_vectors-0.npy", np.asarray(data.sentence_vectors[0]).astype(data_module.VECTOR_DTYPE))
         _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
         data.lexical.save(tmp / "lexical")
         if data.tokens is not None:
