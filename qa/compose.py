@@ -77,12 +77,13 @@ class ComposerSettings:
     metadata_citations: bool = True  # cite the article's date / credit line for "when" / "which agency"
     antecedents: bool = True  # a quote opening with "He"/"Dies" brings the sentence it points back to
     # "learned": the fusion fitted on the validation corpus (qa/fusion.py, the reader card's
-    # ``fusion``) weighs the features and decides abstention; "fusion": the hand weights above,
-    # the reader's margin one more feature weighted by reader_weight, and the hand rules decide;
-    # "reader": the reader's span decides (and its no-answer abstains). "learned" falls back to
-    # "fusion" when the card has no usable fusion block.
+    # ``fusion``) weighs the features and chooses the quotes; "fusion": the hand weights above,
+    # the reader's margin one more feature weighted by reader_weight, the reader's lead and the
+    # typed reordering choose; "reader": the reader's span decides (and its no-answer abstains).
+    # "learned" falls back to "fusion" when the card has no usable fusion block.
     reader_mode: str = "learned"
-    # With "learned": its abstention model decides (True), or the hand rules of "fusion" do (False).
+    # With "learned": the hand rules abstain (False), or the fusion's abstention model does (True:
+    # on news questions it refused answerable ones, training/validation.md).
     learned_abstention: bool = False
     reader_weight: float = 1.0
     # With the reader as a feature: abstain when every sentence read is below the reader's
@@ -228,7 +229,7 @@ def candidate_sentences(
     spans: dict[tuple[str, int, int], tuple[int, int]] = {}
     margins: dict[tuple[str, int, int], float] = {}
     read = np.zeros(len(keys))
-    if reader is not None and (settings.reader_weight or settings.reader_veto):
+    if reader is not None and (settings.reader_weight or settings.reader_veto or settings.reader_mode == "learned"):
         margins, spans = reader_sentences(retrieval, reader, settings)
         found = np.asarray([margins.get(k, np.nan) for k in keys])
         if np.isfinite(found).any():
@@ -586,11 +587,15 @@ def compose_learned(
 ) -> Composed:
     """The learned fusion's answer: its best sentence and those close to it, or an abstention.
 
-    What the hand-built composer decided with rules (a weak e5 match abstains,
-    "how many" needs a number, a sure reader span leads) is decided here by
-    the two fitted models. One rule stays: a name the corpus never mentions
-    abstains. It is a fact about the corpus, not a tuned weight, and on the
-    validation corpus it refused 66 unanswerable questions for 8 answerable ones.
+    Which sentence answers is the fitted scorer's choice: the hand weights, the
+    reader's lead and the typed reordering of ``rules_verdict`` do not decide it.
+    Whether anything answers stays with the hand rules by default (a name the
+    corpus never mentions, a weak e5 match, no number or date where one is asked),
+    because the fitted abstention model did not carry over from the validation
+    corpus to news questions. With ``learned_abstention`` it decides instead; the
+    unknown-name rule still applies then (a fact about the corpus, not a tuned
+    weight: on the validation corpus it refused 66 unanswerable questions for 8
+    answerable ones).
     """
     candidates = candidate_sentences(retrieval, settings, language, reader)
     if not candidates:
