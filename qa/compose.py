@@ -235,6 +235,7 @@ def candidate_sentences(
         if np.isfinite(found).any():
             finite = np.isfinite(found)
             read = zscore(np.where(finite, found, found[finite].min()))  # unread sentences: the weakest read one
+    weights = feature_weights(settings)
     out = []
     for i, key in enumerate(keys):
         rank, passage = seen[key]
@@ -255,7 +256,7 @@ def candidate_sentences(
             "terms": term_coverage(groups, sentence, str(langs[i])),
             "hinted": retrieval.hints.boost(data.articles[source]),
         }
-        score = features["e5"] + sum(weight * features[name] for name, weight in feature_weights(settings).items())
+        score = features["e5"] + sum(weight * features[name] for name, weight in weights.items())
         out.append(
             Scored(
                 source, s, e, float(score), float(raw[i]), passage, typed,

@@ -42,6 +42,11 @@ MAX_GAP = 5.0
 MAX_SPANS = 5
 
 
+def scaled_margin(margin: float) -> float:
+    """A reader margin as a feature: clipped to MARGIN_RANGE, divided by MARGIN_SCALE."""
+    return float(np.clip(margin, *MARGIN_RANGE)) / MARGIN_SCALE
+
+
 @dataclass(frozen=True)
 class Candidate:
     """What the fusion sees of one candidate sentence (``Scored`` in the composer, a dumped row in training)."""
@@ -63,7 +68,7 @@ def candidate_matrix(candidates: Sequence[Candidate], expected: str | None) -> n
         m = c.margin if c.margin is not None and np.isfinite(c.margin) else floor
         rows.append(
             [f["e5"], f["reader"], f["anchors"], f["rank_prior"], f["passage"], f["answer_type"], f["terms"],
-             f["hinted"], float(np.clip(m, *MARGIN_RANGE)) / MARGIN_SCALE, float(c.span), f["answer_type"] * required]
+             f["hinted"], scaled_margin(m), float(c.span), f["answer_type"] * required]
         )  # fmt: skip
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(CANDIDATE_FEATURES))
 
@@ -73,7 +78,7 @@ def question_vector(
 ) -> tuple[np.ndarray, int]:
     """QUESTION_FEATURES of the question given the scorer's ``scores``, and the winner's index (-1: none)."""
     if len(candidates) == 0:
-        floor = MARGIN_RANGE[0] / MARGIN_SCALE
+        floor = scaled_margin(MARGIN_RANGE[0])
         return np.asarray([0, 0, floor, floor, 0, float(missing > 0), 1, 0, 0, 0, 0, 1.0]), -1
     order = np.argsort(-scores, kind="stable")
     top = int(order[0])
@@ -83,12 +88,11 @@ def question_vector(
     margins = [c.margin for c in candidates if c.margin is not None and np.isfinite(c.margin)] or [MARGIN_RANGE[0]]
     best = candidates[top]
     best_margin = best.margin if best.margin is not None and np.isfinite(best.margin) else min(margins)
-    clip = lambda m: float(np.clip(m, *MARGIN_RANGE)) / MARGIN_SCALE  # noqa: E731
     vector = [
         float(p[top]),
         min(gap, MAX_GAP),
-        clip(max(margins)),
-        clip(best_margin),
+        scaled_margin(max(margins)),
+        scaled_margin(best_margin),
         best.similarity,
         float(missing > 0),
         float(expected in REQUIRED and not best.features["answer_type"]),

@@ -155,11 +155,25 @@ def choose_lead(measured: list[tuple[float, dict[str, float]]]) -> tuple[float, 
     return max(allowed, key=lambda row: row[1], default=None)
 
 
-def write_lead(card_path: Path, lead: float, corpus_note: str) -> None:
+def update_card(card_path: Path, **fields: Any) -> None:
+    """Set ``fields`` in the reader's card, keeping the rest of it."""
     card = json.loads(card_path.read_text(encoding="utf-8"))
-    card["lead_threshold"] = lead
-    card["lead_calibration"] = corpus_note
+    card.update(fields)
     card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_lead(card_path: Path, lead: float, corpus_note: str) -> None:
+    update_card(card_path, lead_threshold=lead, lead_calibration=corpus_note)
+
+
+def question_field(questions_path: Path, key: str, default: str = "") -> dict[str, str]:
+    """``id -> row[key]`` for every question of a bench-format file (``kind``, ``article``)."""
+    out = {}
+    for line in questions_path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out[row["id"]] = row.get(key, default)
+    return out
 
 
 def run(corpus: Path, size: str = "full", calibrate: bool = False) -> str:
@@ -167,10 +181,7 @@ def run(corpus: Path, size: str = "full", calibrate: bool = False) -> str:
     questions_path = corpus / "questions.jsonl"
     if not questions_path.is_file():
         raise SystemExit(f"{questions_path} is missing: run `python -m training valcorpus` first")
-    kinds = {}
-    for line in questions_path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        kinds[row["id"]] = row.get("kind", "")
+    kinds = question_field(questions_path, "kind")
     lines = []
     for _, questions, articles, index in with_fresh_indexes([("validation", questions_path, corpus / "articles")]):
         items = retrievals(questions, kinds, articles, index)

@@ -27,7 +27,7 @@ from qa.evaluate import hits_gold, with_fresh_indexes
 from qa.fusion import CANDIDATE_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
 from qa.retrieve import get_engine, resolve_paths
 
-from .composer_grid import CachedReader, retrievals
+from .composer_grid import CachedReader, question_field, retrievals, update_card
 
 L2 = 0.01  # on both models' weights (the abstention model's standardised)
 FALSE_RATE = 0.05  # the abstention threshold keeps false abstention on the corpus at most this
@@ -44,13 +44,9 @@ def dump_files(files: list[tuple[str, Path, Path]], out: Path) -> dict[str, Any]
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with out.open("w", encoding="utf-8") as fh:
+        paths = {name: path for name, path, _ in files}
         for name, questions, articles, index in with_fresh_indexes(files):
-            kinds = {}
-            for line in next(p for f, p, _ in files if f == name).read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    kinds[row["id"]] = row.get("kind", "")
-            items = retrievals(questions, kinds, articles, index)
+            items = retrievals(questions, question_field(paths[name], "kind"), articles, index)
             engine_reader = get_engine(*resolve_paths(articles, index)).reader()
             if engine_reader is None:
                 raise SystemExit("the reader artefact could not be loaded")
@@ -100,13 +96,10 @@ def _outcome(composed: Any, q: Any) -> dict[str, Any]:
 
 def load_rows(dump_path: Path, questions_path: Path) -> list[dict[str, Any]]:
     """The dumped rows, each with its article title (the unit of folds) from the corpus' question file."""
-    articles = {}
-    for line in questions_path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        articles[row["id"]] = row.get("article", row["id"])
+    articles = question_field(questions_path, "article")
     rows = [json.loads(line) for line in dump_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows:
-        row["article"] = articles.get(row["id"], row["id"])
+        row["article"] = articles.get(row["id"]) or row["id"]
     return rows
 
 
@@ -265,9 +258,7 @@ def cross_validate(rows: list[dict[str, Any]], folds: int = 5) -> str:
 
 
 def write_fusion(card_path: Path, fusion: Fusion, note: str) -> None:
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    card["fusion"] = fusion.to_card(false_abstention_target=FALSE_RATE, fitted=note)
-    card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    update_card(card_path, fusion=fusion.to_card(false_abstention_target=FALSE_RATE, fitted=note))
 
 
 def fit_and_write(dump_path: Path, questions_path: Path, card_path: Path, write: bool = True) -> str:
