@@ -11,9 +11,9 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)  ## venv + packages + embedding model and int8 reader (built once into ~/.cache/qa-news)
-	$(PY) -m qa.e5convert
-	$(PY) -m qa.read_int8
-	$(PY) -m qa.dictionary --setup || true
+	$(PY) -m qa.embed.e5convert
+	$(PY) -m qa.answer.read
+	$(PY) -m qa.text.dictionary --setup || true
 
 build: setup  ## build or update index/ from seeds/
 	$(PY) -m qa build
@@ -42,4 +42,4 @@ $(LLM_VENV)/.installed:
 	touch $@
 
 test-llm: setup $(LLM_VENV)/.installed  ## opt-in: guard, citations and query rewriting against a real local LLM server
-	QA_TEST_LLM_SERVER=1 QA_LLM_PYTHON=$(LLM_VENV)/bin/python $(PY) -m pytest -q -s tests/test_llm_server.py tests/test_rewrite.py tests/test_llm_guard.py
+	QA_TEST_LLM_SERVER=1 QA_LLM_PYTHON=$(LLM_VENV)/bin/python $(PY) -m pytest -q -s tests/llm/test_llm_server.py tests/llm/test_rewrite.py tests/llm/test_llm_guard.py

@@ -1,4 +1,4 @@
-"""Answer quality of ``ask()`` on the question file (see qa/evaluate.py).
+"""Answer quality of ``ask()`` on the question file (see qa/eval/evaluate.py).
 
     python bench/answers.py [--index DIR] [--failures]
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa import ask  # noqa: E402
-from qa.evaluate import DEFAULT_QUESTIONS, evaluate_answers, load_questions  # noqa: E402
+from qa.eval.evaluate import DEFAULT_QUESTIONS, evaluate_answers, load_questions  # noqa: E402
 from qa.settings import REPO_ROOT  # noqa: E402
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa import ask  # noqa: E402
-from qa.build import build_index  # noqa: E402
-from qa.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, load_questions  # noqa: E402
-from qa.retrieve import get_engine  # noqa: E402
+from qa.eval.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, load_questions  # noqa: E402
+from qa.retrieve.engine import get_engine  # noqa: E402
 from qa.store import pgserver_local, postgres  # noqa: E402
+from qa.store.build import build_index  # noqa: E402
 
 
 def measure(name: str, questions_path: Path, corpus: Path, index, built: dict) -> dict:

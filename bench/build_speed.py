@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def child_ours(corpus: Path, index: Path) -> dict:
-    from qa.build import build_index
     from qa.settings import Settings
+    from qa.store.build import build_index
 
     t = time.perf_counter()
     summary = build_index(settings=Settings.from_env(corpus=corpus, index=index), force=True)
@@ -45,7 +45,7 @@ def child_peer(index: Path) -> dict:
     from sentence_transformers import SentenceTransformer
 
     from qa import store
-    from qa.e5convert import convert
+    from qa.embed.e5convert import convert
 
     texts = [c.text for c in store.load(index).chunks]
     t = time.perf_counter()

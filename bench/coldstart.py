@@ -48,17 +48,17 @@ import json, sys, time
 T = {}
 t = time.perf_counter()
 import qa
-from qa.answer import ask
-T["import qa + qa.answer"] = time.perf_counter() - t
+from qa.answer.ask import ask
+T["import qa + qa.answer.ask"] = time.perf_counter() - t
 question, corpus, index = sys.argv[1:4]
-from qa.retrieve import get_engine, resolve_paths
+from qa.retrieve.engine import get_engine, resolve_paths
 t = time.perf_counter(); engine = get_engine(*resolve_paths(corpus, index)); T["index load (get_engine)"] = time.perf_counter() - t
-from qa.langid import detect
+from qa.text.langid import detect
 t = time.perf_counter(); detect(question); T["language id (py3langid)"] = time.perf_counter() - t
-from qa.expand import expansions
-from qa.fold import salient_words
+from qa.question.expand import expansions
+from qa.text.fold import salient_words
 t = time.perf_counter(); expansions(salient_words(question), {"en"}); T["place bridges (expand)"] = time.perf_counter() - t
-from qa.embed import get_embedder
+from qa.embed.encoders import get_embedder
 m1, *rest = engine.settings.models
 t = time.perf_counter(); e5 = get_embedder(m1); T["e5 load"] = time.perf_counter() - t
 t = time.perf_counter(); e5.query(question); T["e5 first query"] = time.perf_counter() - t

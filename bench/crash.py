@@ -73,7 +73,7 @@ def restore(snapshot: Path, index: Path) -> None:
 def check(corpus: Path, index: Path, old_sources: set[str], new_sources: set[str], old_gen: str) -> tuple[str, list[str]]:
     """('old'|'new', problems) for the index a kill left behind."""
     from qa import search, store
-    from qa.retrieve import get_engine
+    from qa.retrieve.engine import get_engine
 
     problems: list[str] = []
     try:

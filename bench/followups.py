@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa import ask  # noqa: E402
-from qa.evaluate import Gold, hits_gold  # noqa: E402
+from qa.eval.evaluate import Gold, hits_gold  # noqa: E402
 from qa.settings import REPO_ROOT  # noqa: E402
 
 CORPORA = {"seeds": REPO_ROOT / "seeds", "corpus2": REPO_ROOT / "bench" / "corpus2" / "articles"}

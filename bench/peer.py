@@ -15,7 +15,7 @@ alone through ``VectorIndex`` (the like-for-like pipeline difference).
 Each side runs in its own fresh process per round (so peak RSS is its own);
 rounds alternate ours / peer so machine load hits both alike. Reported: medians
 over rounds of each figure, and the median over rounds of the per-round ratio.
-recall@5 uses ``qa.evaluate``'s gold-span rule (a passage counts when it
+recall@5 uses ``qa.eval.evaluate``'s gold-span rule (a passage counts when it
 covers half a gold span) on the answerable questions of bench/questions.jsonl.
 """
 
@@ -45,7 +45,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def questions() -> list[str]:
-    from qa.evaluate import DEFAULT_QUESTIONS
+    from qa.eval.evaluate import DEFAULT_QUESTIONS
 
     return [json.loads(line)["question"] for line in DEFAULT_QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
 
@@ -56,11 +56,11 @@ def questions() -> list[str]:
 def child_ours(work: Path, k: int, repeat: int) -> dict:
     """Build our index from scratch, then time warm ``search`` (hybrid) and the e5 view alone."""
     t0 = time.perf_counter()
-    from qa.build import build_index
-    from qa.chunk import lexical_text
-    from qa.embed import get_embedder
-    from qa.retrieve import Engine
+    from qa.embed.encoders import get_embedder
+    from qa.ingest.chunk import lexical_text
+    from qa.retrieve.engine import Engine
     from qa.settings import Settings
+    from qa.store.build import build_index
 
     settings = Settings.from_env(corpus=REPO / "seeds", index=work / "ours-index")
     t = time.perf_counter()
@@ -176,8 +176,8 @@ def run(python: str, *args: str) -> dict:
 
 
 def recall_at(ranked: list[list[tuple[str, int, int]]], at: int) -> float:
-    """recall@``at`` over the answerable questions, with qa.evaluate's gold-span rule."""
-    from qa.evaluate import DEFAULT_QUESTIONS, hits_gold, load_questions
+    """recall@``at`` over the answerable questions, with qa.eval.evaluate's gold-span rule."""
+    from qa.eval.evaluate import DEFAULT_QUESTIONS, hits_gold, load_questions
 
     qs = load_questions(DEFAULT_QUESTIONS, REPO / "seeds")
     assert len(qs) == len(ranked)
@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--peer-threads", type=int, default=0, help="pin the peer's torch threads (0: its default)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    from qa.e5convert import convert
+    from qa.embed.e5convert import convert
 
     model = str(convert())
     rounds = []

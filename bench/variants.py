@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def child(files: str) -> None:
     from backends import measure
 
-    from qa.evaluate import QUESTION_FILES
+    from qa.eval.evaluate import QUESTION_FILES
 
     tmp = Path(tempfile.mkdtemp())
     corpora = sorted({str(c) for _, _, c in QUESTION_FILES[files]})

@@ -22,10 +22,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa import ask  # noqa: E402
-from qa.build import build_index  # noqa: E402
-from qa.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, load_questions  # noqa: E402
-from qa.retrieve import _ENGINES, get_engine  # noqa: E402
+from qa.eval.evaluate import QUESTION_FILES, evaluate_answers, evaluate_retrieval, load_questions  # noqa: E402
+from qa.retrieve.engine import _ENGINES, get_engine  # noqa: E402
 from qa.store import data as store_data  # noqa: E402
+from qa.store.build import build_index  # noqa: E402
 
 DTYPES = {"float32": np.float32, "float16": np.float16}
 

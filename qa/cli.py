@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import QAError
+from qa.errors import QAError
 
 
 def _progress_bar() -> Callable[[str, int, int], None]:
@@ -33,14 +33,14 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 
 
 def _paths(args: argparse.Namespace) -> dict:
-    from .retrieve import resolve_paths
+    from qa.retrieve.engine import resolve_paths
 
     corpus, index = resolve_paths(args.corpus, args.index)
     return {"corpus": corpus, "index": index}
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build_index
+    from qa.store.build import build_index
 
     summary = build_index(**_paths(args), force=args.force, progress=_progress_bar(), ray=args.ray)
     print(
@@ -55,7 +55,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .retrieve import search
+    from qa.retrieve.engine import search
 
     hits = search(args.question, args.k, filters=_filters(args), **_paths(args))
     if args.json:
@@ -97,7 +97,7 @@ def format_hits(hits: list) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .answer import ask
+    from qa.answer.ask import ask
 
     ans = ask(args.question, k=args.k, filters=_filters(args), **_paths(args))
     if args.json:
@@ -118,8 +118,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Check saved answers (JSON lines from `ask --json`), or a fresh run of the question file."""
     from types import SimpleNamespace
 
-    from .evaluate import DEFAULT_QUESTIONS, check_citations, load_questions
-    from .types import Citation
+    from qa.eval.evaluate import DEFAULT_QUESTIONS, check_citations, load_questions
+    from qa.types import Citation
 
     corpus = _paths(args)["corpus"]
     answers = []
@@ -130,7 +130,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 cits = [Citation(**c) for c in row["citations"]]
                 answers.append(SimpleNamespace(text=row["text"], citations=cits, question=row.get("question", "")))
     else:
-        from .answer import ask
+        from qa.answer.ask import ask
 
         for q in load_questions(DEFAULT_QUESTIONS, corpus):
             answers.append(ask(q.question, **_paths(args)))
@@ -145,9 +145,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from functools import partial
 
-    from .answer import ask
-    from .evaluate import evaluate_answers, evaluate_retrieval, load_questions
-    from .retrieve import get_engine
+    from qa.answer.ask import ask
+    from qa.eval.evaluate import evaluate_answers, evaluate_retrieval, load_questions
+    from qa.retrieve.engine import get_engine
 
     paths = _paths(args)
     questions = load_questions(Path(args.questions), paths["corpus"])
@@ -169,8 +169,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     of it, and a script must still learn (by the exit status) when the whole
     batch was refused.
     """
-    from .errors import CorpusError, UnsafeFileError
-    from .ingest import add_file
+    from qa.errors import CorpusError, UnsafeFileError
+    from qa.ingest.library import add_file
 
     corpus = _paths(args)["corpus"]
     added, skipped = [], []
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=cmd_verify)
 
-    from .evaluate import DEFAULT_QUESTIONS
+    from qa.eval.evaluate import DEFAULT_QUESTIONS
 
     p = sub.add_parser("eval", help="retrieval and answer quality on a question file")
     p.add_argument("--questions", default=str(DEFAULT_QUESTIONS))

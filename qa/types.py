@@ -109,7 +109,7 @@ class Answer:
     question: str = ""
     composer: str = "reader"  # "reader", "rules" (no reader artefact) or "generative" (LLM)
     seconds: float = 0.0
-    # Outlets and months the question named, which retrieval favoured (qa/hints.py).
+    # Outlets and months the question named, which retrieval favoured (qa/question/hints.py).
     focus: list[str] = field(default_factory=list)
     # The reader's answer span ("Emmanuel Macron"), an exact substring of the
     # first quote's source at its citation's answer_start:answer_end.

@@ -36,7 +36,7 @@ def ask_with_fresh_engine(question: str, corpus: Path, index: Path) -> Any:
     """``ask()`` through a new engine, so that settings changed by the test (environment) are read;
     the engines of other tests are put back afterwards."""
     from qa import ask
-    from qa.retrieve import _ENGINES
+    from qa.retrieve.engine import _ENGINES
 
     saved = dict(_ENGINES)
     _ENGINES.clear()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import qa.cli
-import qa.retrieve
+import qa.retrieve.engine
 from qa.cli import main
 from qa.types import Passage
 
@@ -74,7 +74,7 @@ HITS = [
 def test_search_prints_a_readable_table_and_json_for_scripts(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(qa.retrieve, "search", lambda *args, **kwargs: list(HITS))
+    monkeypatch.setattr(qa.retrieve.engine, "search", lambda *args, **kwargs: list(HITS))
     assert main(["search", "Who called Aliyev?"]) == 0
     lines = capsys.readouterr().out.splitlines()
     header = lines[0].split()

@@ -19,7 +19,7 @@ import pytest
 
 from qa import ask
 from qa.errors import QAError
-from qa.evaluate import check_citations
+from qa.eval.evaluate import check_citations
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = 8
@@ -103,11 +103,11 @@ def test_eight_threads_give_the_single_threaded_answers(seed_index, monkeypatch)
 
 COLD_START = r"""
 import sys, threading
-import qa.embed
+import qa.embed.encoders
 from qa import ask
 
 loads = []
-for cls in (qa.embed.Embedder, qa.embed.UseEmbedder):
+for cls in (qa.embed.encoders.Embedder, qa.embed.encoders.UseEmbedder):
     def counted(self, *a, _init=cls.__init__, **kw):
         loads.append(type(self).__name__)
         _init(self, *a, **kw)

@@ -29,9 +29,9 @@ from helpers import chat_payload, send_json
 
 from qa import ask, build_index, search, store
 from qa.errors import IndexWriteError, InvalidQuestionError, UnsafeFileError
-from qa.evaluate import check_citations
-from qa.ingest import add_file
-from qa.retrieve import Engine, get_engine
+from qa.eval.evaluate import check_citations
+from qa.ingest.library import add_file
+from qa.retrieve.engine import Engine, get_engine
 from qa.settings import Settings
 
 GERMAN = "Die Regierung in Wien kündigte am Freitag neue Gespräche über den Gasvertrag an. Die Verhandlungen sollen im März beginnen."
@@ -205,7 +205,7 @@ def test_upload_to_a_full_disk_is_a_clear_error(small_corpus: Path, monkeypatch)
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("qa.ingest.os.fsync", full)
+    monkeypatch.setattr("qa.ingest.library.os.fsync", full)
     with pytest.raises(CorpusError, match="No space left on device; nothing was added"):
         add_file(small_corpus, "a.txt", GERMAN.encode())
     assert [p.name for p in small_corpus.iterdir() if not p.name.startswith(".")] == []

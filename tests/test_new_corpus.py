@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import check_citations
+from qa.eval.evaluate import check_citations
 
 NEW_CORPUS = Path(__file__).resolve().parent / "data" / "newcorpus"
 
@@ -57,7 +57,7 @@ def new_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_articles_get_their_dateline_language(new_index) -> None:
-    from qa.retrieve import get_engine, resolve_paths
+    from qa.retrieve.engine import get_engine, resolve_paths
 
     data = get_engine(*resolve_paths(*new_index)).refresh()
     langs = {a.source: a.lang for a in data.articles.values()}

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_article
 
 from qa import ask, build_index
-from qa.evaluate import check_citations
+from qa.eval.evaluate import check_citations
 
 ARTICLES = {
     "ja.txt": "東京で新しい鉄道路線が開業した。\n\n国土交通省によると、総工費は約六百億円で、一日あたり十万人の利用が見込まれている。開業式典には首相も出席した。\n",
@@ -48,8 +48,8 @@ def test_answers_from_the_sentence_that_says_it(other_index, question: str, lang
 
 def test_a_latin_name_is_not_missing_from_a_corpus_written_in_kanji(other_index) -> None:
     """"Tokyo" is written 東京 in the article: the corpus cannot be said not to name it."""
-    from qa.compose import ComposerSettings, missing_anchors
-    from qa.retrieve import get_engine
+    from qa.answer.compose import ComposerSettings, missing_anchors
+    from qa.retrieve.engine import get_engine
 
     corpus, index = other_index
     retrieval = get_engine(corpus, index).retrieve("Who opened the new line in Tokyo?", 10, language="en")

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(json.dumps(build(args.out, args.seed, args.extra), indent=1))
     elif args.command == "train":
-        from qa.e5convert import default_model_dir
+        from qa.embed.e5convert import default_model_dir
 
         from .reader import train
 

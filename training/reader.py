@@ -7,7 +7,7 @@ head learn; the embedding matrix and the lower layers stay the base's, so the
 artefact is those layers alone (fp16, a few tens of MB) and the product rebuilds
 the rest from the base model it already ships.
 
-Torch is used here, for training only; the product reads with numpy (qa/read.py).
+Torch is used here, for training only; the product reads with numpy (qa/answer/read.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.read import Encoded, encode_pair
+from qa.answer.read import Encoded, encode_pair
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
@@ -84,7 +84,7 @@ def _logits(bert, head, ids, mask, allowed):
 
 
 def export(bert, head, train_layers: int, base: Path, out: Path, meta: dict[str, Any]) -> None:
-    """The trained layers and head, fp16, as safetensors + a JSON card (what qa/read.py loads)."""
+    """The trained layers and head, fp16, as safetensors + a JSON card (what qa/answer/read.py loads)."""
     from safetensors.numpy import save_file
 
     n = bert.config.num_hidden_layers

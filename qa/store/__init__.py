@@ -1,15 +1,18 @@
-"""Where an index lives: one backend per module, chosen by the index location.
+"""Step 3, the index: built from chunks and vectors, searched by the engine above.
 
-- a folder (the default, ``index/``): FAISS and bm25s files in generations
-  swapped atomically (:mod:`qa.store.files`);
-- ``postgresql://…``: tables in PostgreSQL, searched with pgvector HNSW and
-  full-text search, generations swapped in one transaction
-  (:mod:`qa.store.postgres`).
+In: articles, chunks and their vectors (from ingest and embed).
+Out: :class:`qa.store.data.IndexData`: dense search per view (``vectors``),
+BM25 over name keys and stems (``lexical``), token states, and the filters'
+meaning (``filters``), whichever backend holds them.
 
-Every backend offers the same five calls (``read_manifest``,
-``current_generation``, ``load``, ``save``, ``lock``), so the build and the
-engine never ask which one they hold. Another engine (OpenSearch, Qdrant) is
-one more module here and one more branch in :func:`backend`.
+``build`` assembles an index incrementally and hands it to a backend, one per
+module: ``files`` (FAISS and bm25s in atomically swapped generations, the
+default) and ``postgres`` (pgvector HNSW and full-text search, chosen with
+``QA_INDEX=postgresql://…``). Every backend offers the same five calls
+(``read_manifest``, ``current_generation``, ``load``, ``save``, ``lock``), so
+the build and the engine never ask which one they hold. Another engine
+(OpenSearch, Qdrant) is one more module here and one more branch in
+:func:`backend`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..settings import DATABASE_SCHEMES, index_location
-from .data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch, at_stored_precision
+from qa.settings import DATABASE_SCHEMES, index_location
+from qa.store.data import DenseSearch, Filters, IndexData, LexicalScores, LexicalSearch, at_stored_precision
 
 Location = Path | str
 
@@ -53,10 +56,10 @@ def is_database(location: Location) -> bool:
 def backend(location: Location) -> ModuleType:
     """The module that stores an index at ``location``."""
     if is_database(location):
-        from . import postgres
+        from qa.store import postgres
 
         return postgres
-    from . import files
+    from qa.store import files
 
     return files
 

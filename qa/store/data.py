@@ -14,10 +14,10 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from ..align import TokenStates
-from ..filters import Filters
-from ..fold import fold, words
-from ..types import Article, Chunk
+from qa.embed.align import TokenStates
+from qa.store.filters import Filters
+from qa.text.fold import fold, words
+from qa.types import Article, Chunk
 
 # Vectors are kept at half precision: the files backend stores them as float16 (half the disk),
 # and the build rounds every vector to it first, so that the FAISS index, PostgreSQL (float32
@@ -87,7 +87,7 @@ class IndexData:
     dense: list[DenseSearch]  # one nearest-neighbour search per view
     lexical: LexicalSearch
     path: Path | str | None = None  # the generation: a folder, or a database generation's name
-    tokens: TokenStates | None = None  # primary model's token states per sentence (qa/align.py)
+    tokens: TokenStates | None = None  # primary model's token states per sentence (qa/embed/align.py)
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
     # Derived tables built on first use (lives and dies with this index).
@@ -114,7 +114,7 @@ class IndexData:
 
     def names(self) -> frozenset[str]:
         """Folded words the articles capitalise where nouns are not capitalised (computed once per index)."""
-        from ..lexical import corpus_names
+        from qa.text.terms import corpus_names
 
         def build() -> frozenset[str]:
             sentences = {

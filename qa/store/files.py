@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ..align import TokenStates
-from ..errors import IndexCorruptError, IndexWriteError
-from ..lexical import LexicalIndex
-from ..types import Article, Chunk
-from ..vectors import VectorIndex
-from . import data as data_module
-from .data import IndexData
+from qa.embed.align import TokenStates
+from qa.errors import IndexCorruptError, IndexWriteError
+from qa.store import data as data_module
+from qa.store.data import IndexData
+from qa.store.lexical import LexicalIndex
+from qa.store.vectors import VectorIndex
+from qa.types import Article, Chunk
 
 FORMAT = 2  # 2: chunk and sentence vectors stored as float16 (data.VECTOR_DTYPE)
 CURRENT = "CURRENT"

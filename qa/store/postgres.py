@@ -38,13 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from ..align import TokenStates
-from ..chunk import lexical_text
-from ..errors import IndexCorruptError, IndexWriteError
-from ..filters import Filters, Restriction
-from ..lexical import doc_tokens, snowball_name, stem_tokens
-from ..types import Article, Chunk
-from .data import IndexData
+from qa.embed.align import TokenStates
+from qa.errors import IndexCorruptError, IndexWriteError
+from qa.ingest.chunk import lexical_text
+from qa.store.data import IndexData
+from qa.store.filters import Filters, Restriction
+from qa.text.terms import doc_tokens, snowball_name, stem_tokens
+from qa.types import Article, Chunk
 
 FORMAT = 2  # 2: per-generation lexeme document frequencies (qa_terms_<g>)
 EF_SEARCH = 100  # HNSW candidate list per query: recall@10 >= 0.98 against exact search on the scale bench
@@ -187,7 +187,7 @@ class Rows:
 
 
 class Tokens:
-    """The sentences' token states, fetched per candidate sentence (see :class:`qa.align.TokenStates`)."""
+    """The sentences' token states, fetched per candidate sentence (see :class:`qa.embed.align.TokenStates`)."""
 
     def __init__(self, db: Database, table: str, n: int, dim: int):
         self.db, self.table, self.n, self.dim = db, table, n, dim
@@ -211,7 +211,7 @@ class Tokens:
         return TokenStates(values, scales, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
 
     def _values(self, raw: bytes, tokens: int) -> np.ndarray:
-        """A sentence's stored rows: int8 values ``dim`` bytes a token, else PQ codes (qa/align.py)."""
+        """A sentence's stored rows: int8 values ``dim`` bytes a token, else PQ codes (qa/embed/align.py)."""
         width = len(raw) // tokens if tokens else self.dim
         return np.frombuffer(raw, dtype=np.int8 if width == self.dim else np.uint8).reshape(-1, width)
 
@@ -227,7 +227,7 @@ class Tokens:
 
 
 def _where(filters: Filters | None, table: str = "") -> tuple[str, list[Any]]:
-    """The filters as a SQL condition on the chunk table (the same meaning as :func:`qa.filters.matches`)."""
+    """The filters as a SQL condition on the chunk table (the same meaning as :func:`qa.store.filters.matches`)."""
     r = Restriction.of(filters)
     t = f"{table}." if table else ""
     sql, params = ["TRUE"], []
