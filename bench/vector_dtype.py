@@ -1,4 +1,4 @@
-"""Stored vectors in float32 against float16 (the default since session 12), on every question file.
+"""Stored vectors in float32, float16 (session 12) and int8 with a scale per row (the default since session 13), on every question file.
 
     python bench/vector_dtype.py [--files seeds|corpus2|corpus3|all]
 
@@ -27,17 +27,18 @@ from qa.retrieve.engine import _ENGINES, get_engine  # noqa: E402
 from qa.store import data as store_data  # noqa: E402
 from qa.store.build import build_index  # noqa: E402
 
-DTYPES = {"float32": np.float32, "float16": np.float16}
+DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(QUESTION_FILES), default="all")
+    parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES), default=sorted(DTYPES))
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     rows: dict[tuple[str, str], dict] = {}
     try:
-        for label, dtype in DTYPES.items():
+        for label, dtype in ((d, DTYPES[d]) for d in args.dtypes):
             store_data.VECTOR_DTYPE = dtype
             _ENGINES.clear()
             indexes: dict[Path, Path] = {}
@@ -56,12 +57,12 @@ def main() -> None:
                 r = rows[(label, name)]
                 print(f"{label} {name}: r@5 {r['recall@5']:.3f} cited {r['cited_gold']:.3f}", file=sys.stderr)
     finally:
-        store_data.VECTOR_DTYPE = np.float16
+        store_data.VECTOR_DTYPE = np.int8
         shutil.rmtree(tmp, ignore_errors=True)
     print("| file | stored vectors | recall@5 | cited-gold | abst. | false abst. | integrity | index KB a chunk |")
     print("|---|---|---|---|---|---|---|---|")
     for name, _, _ in QUESTION_FILES[args.files]:
-        for label in DTYPES:
+        for label in args.dtypes:
             r = rows[(label, name)]
             print(
                 f"| {name} | {label} | {r['recall@5']:.3f} | {r['cited_gold']:.3f} | {r['abstention_on_unanswerable']:.2f}"

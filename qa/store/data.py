@@ -19,16 +19,57 @@ from qa.store.filters import Filters
 from qa.text.fold import fold, words
 from qa.types import Article, Chunk
 
-# Vectors are kept at half precision: the files backend stores them as float16 (half the disk),
-# and the build rounds every vector to it first, so that the FAISS index, PostgreSQL (float32
-# columns) and the files all hold the same values. Retrieval gathers a few dozen rows and
-# multiplies them by a float32 query, in float32. bench/vector_dtype.py measures float32 instead.
-VECTOR_DTYPE: Any = np.float16
+# Vectors are stored as int8 with one scale per row (a quarter of float32's disk, half of
+# float16's), and the build rounds every vector to exactly what that stores first, so that the
+# FAISS index, PostgreSQL (float32 columns) and the files all hold the same values. Retrieval
+# gathers a few dozen rows and multiplies them by a float32 query, in float32.
+# bench/vector_dtype.py measures float32 and float16 instead (docs/scale.md).
+VECTOR_DTYPE: Any = np.int8
+
+
+def quantise_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 values and a float32 scale per row, ``values * scale`` = the stored vector.
+
+    The row's largest entry maps to ±127, so quantising a dequantised row gives it back.
+    """
+    m = np.asarray(matrix, dtype=np.float32).reshape(len(matrix), -1)
+    scales = (np.abs(m).max(axis=1) / 127.0).astype(np.float32) if m.size else np.zeros(len(m), np.float32)
+    safe = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    return np.round(m / safe[:, None]).astype(np.int8), scales
 
 
 def at_stored_precision(matrix: np.ndarray) -> np.ndarray:
     """``matrix`` as float32 holding exactly the values VECTOR_DTYPE can store."""
+    if VECTOR_DTYPE == np.int8:
+        values, scales = quantise_rows(matrix)
+        return values.astype(np.float32) * scales[:, None]
     return np.asarray(matrix).astype(VECTOR_DTYPE).astype(np.float32)
+
+
+class ScaledRows:
+    """int8 rows and their scales, read as float32 rows with ``m[rows]`` like any stored matrix."""
+
+    def __init__(self, values: np.ndarray, scales: np.ndarray):
+        self.values = values  # (n, dim) int8, memory-mapped by the file backend
+        self.scales = scales  # (n,) float32
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return np.asarray(self.values[rows], dtype=np.float32) * np.asarray(self.scales[rows], dtype=np.float32)[..., None]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[slice(None)]
+        return out if dtype is None else out.astype(dtype)
 
 
 T = TypeVar("T")

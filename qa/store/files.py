@@ -31,7 +31,7 @@ from qa.store.lexical import LexicalIndex
 from qa.store.vectors import VectorIndex
 from qa.types import Article, Chunk
 
-FORMAT = 2  # 2: chunk and sentence vectors stored as float16 (data.VECTOR_DTYPE)
+FORMAT = 3  # 3: chunk and sentence vectors stored as int8 with a scale per row (data.VECTOR_DTYPE); 2: float16
 CURRENT = "CURRENT"
 
 
@@ -121,8 +121,8 @@ def load(index_dir: Path) -> IndexData | None:
             row["sentences"] = tuple(tuple(s) for s in row["sentences"])
             chunks.append(Chunk(**row))
         views = range(len(manifest["models"]))
-        chunk_vectors = [_load_matrix(gen / f"chunk_vectors-{v}.npy") for v in views]
-        sentence_vectors = [_load_matrix(gen / "sentence_vectors-0.npy")]  # the primary view only
+        chunk_vectors = [_load_vectors(gen, f"chunk_vectors-{v}") for v in views]
+        sentence_vectors = [_load_vectors(gen, "sentence_vectors-0")]  # the primary view only
         sentences = np.load(gen / "sentences.npy")
         dense = [VectorIndex.load(gen / f"dense-{v}.faiss") for v in views]
         lexical = LexicalIndex.load(gen / "lexical")
@@ -188,6 +188,28 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
         raise IndexCorruptError(f"index in {gen}: sentences of unknown articles {sorted(missing)[:3]}")
 
 
+def _save_vectors(folder: Path, name: str, matrix: Any) -> None:
+    """One view's vectors as stored: int8 values plus a scale per row, or a plain float matrix."""
+    if data_module.VECTOR_DTYPE == np.int8:
+        values, scales = data_module.quantise_rows(np.asarray(matrix))
+        _save_npy(folder / f"{name}.npy", values)
+        _save_npy(folder / f"{name}.scales.npy", scales)
+    else:
+        _save_npy(folder / f"{name}.npy", np.asarray(matrix).astype(data_module.VECTOR_DTYPE))
+
+
+def _load_vectors(folder: Path, name: str) -> Any:
+    """The stored vectors, memory-mapped: int8 rows with their scales when a scale file is there."""
+    values = _load_matrix(folder / f"{name}.npy")
+    scales = folder / f"{name}.scales.npy"
+    if not scales.exists():
+        return values
+    scale_rows = _load_matrix(scales)
+    if len(scale_rows) != len(values):
+        raise IndexCorruptError(f"{folder / name}: {len(values)} vectors but {len(scale_rows)} scales")
+    return data_module.ScaledRows(values, scale_rows)
+
+
 def save(index_dir: Path, data: IndexData) -> Path:
     """Write ``data`` as a new generation and make it current, atomically."""
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -201,9 +223,9 @@ def save(index_dir: Path, data: IndexData) -> Path:
         ]
         _write(tmp / "chunks.jsonl", ("\n".join(rows) + "\n" if rows else "").encode("utf-8"))
         for v, (chunk_m, dense) in enumerate(zip(data.chunk_vectors, data.dense)):
-            _save_npy(tmp / f"chunk_vectors-{v}.npy", np.asarray(chunk_m).astype(data_module.VECTOR_DTYPE))
+            _save_vectors(tmp, f"chunk_vectors-{v}", chunk_m)
             dense.save(tmp / f"dense-{v}.faiss")
-        _save_npy(tmp / "sentence_vectors-0.npy", np.asarray(data.sentence_vectors[0]).astype(data_module.VECTOR_DTYPE))
+        _save_vectors(tmp, "sentence_vectors-0", data.sentence_vectors[0])
         _save_npy(tmp / "sentences.npy", data.sentences.astype(np.int64).reshape(-1, 2))
         data.lexical.save(tmp / "lexical")
         if data.tokens is not None:

