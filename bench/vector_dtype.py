@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES), default=sorted(DTYPES))
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
+    shipped = store_data.VECTOR_DTYPE
     rows: dict[tuple[str, str], dict] = {}
     try:
         for label, dtype in ((d, DTYPES[d]) for d in args.dtypes):
@@ -57,7 +58,7 @@ def main() -> None:
                 r = rows[(label, name)]
                 print(f"{label} {name}: r@5 {r['recall@5']:.3f} cited {r['cited_gold']:.3f}", file=sys.stderr)
     finally:
-        store_data.VECTOR_DTYPE = np.int8
+        store_data.VECTOR_DTYPE = shipped
         shutil.rmtree(tmp, ignore_errors=True)
     print("| file | stored vectors | recall@5 | cited-gold | abst. | false abst. | integrity | index KB a chunk |")
     print("|---|---|---|---|---|---|---|---|")

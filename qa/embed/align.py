@@ -84,7 +84,17 @@ def quantise(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes = pq.compute_codes(np.ascontiguousarray(flat))
         decoded = pq.decode(codes)
         return codes, (1.0 / np.maximum(np.linalg.norm(decoded, axis=1), 1e-12)).astype(np.float32)
-    scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
+    return int8_rows(flat)
+
+
+def int8_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 values and a float32 scale per row, ``values * scale`` = the row.
+
+    The row's largest entry maps to ±127, so quantising a dequantised row gives it back.
+    Token states without a codebook and the index's stored vectors (qa/store/data.py) use it.
+    """
+    flat = np.asarray(matrix, dtype=np.float32).reshape(len(matrix), -1)
+    scales = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0 if flat.size else np.zeros(len(flat), np.float32)
     return np.round(flat / scales[:, None]).astype(np.int8), scales.astype(np.float32)
 
 

@@ -7,7 +7,7 @@ command line; this module only collects its verdicts for the sidebar.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,8 @@ from qa.errors import CorpusError, QAError, UnsafeFileError
 from qa.ingest.library import add_file, restore_file, trash_file
 from qa.page.markup import md_escape
 from qa.retrieve.engine import get_engine, resolve_paths
-from qa.store.build import build_index
+from qa.store.build import Progress, build_index
 from qa.types import BuildSummary
-
-Progress = Callable[[str, int, int], None]
 
 
 def corpus_paths() -> tuple[Path, Path | str]:

@@ -8,7 +8,6 @@ picked up without a restart.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ from qa.types import BuildSummary, Passage
 
 _STALE_CHECK_SECONDS = 2.0
 
-log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from qa.embed.align import TokenStates
+from qa.embed.align import TokenStates, int8_rows
 from qa.store.filters import Filters
 from qa.text.fold import fold, words
 from qa.types import Article, Chunk
@@ -27,21 +27,10 @@ from qa.types import Article, Chunk
 VECTOR_DTYPE: Any = np.int8
 
 
-def quantise_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 values and a float32 scale per row, ``values * scale`` = the stored vector.
-
-    The row's largest entry maps to ±127, so quantising a dequantised row gives it back.
-    """
-    m = np.asarray(matrix, dtype=np.float32).reshape(len(matrix), -1)
-    scales = (np.abs(m).max(axis=1) / 127.0).astype(np.float32) if m.size else np.zeros(len(m), np.float32)
-    safe = np.where(scales > 0, scales, 1.0).astype(np.float32)
-    return np.round(m / safe[:, None]).astype(np.int8), scales
-
-
 def at_stored_precision(matrix: np.ndarray) -> np.ndarray:
     """``matrix`` as float32 holding exactly the values VECTOR_DTYPE can store."""
     if VECTOR_DTYPE == np.int8:
-        values, scales = quantise_rows(matrix)
+        values, scales = int8_rows(matrix)
         return values.astype(np.float32) * scales[:, None]
     return np.asarray(matrix).astype(VECTOR_DTYPE).astype(np.float32)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embed.align import TokenStates
+from qa.embed.align import TokenStates, int8_rows
 from qa.errors import IndexCorruptError, IndexWriteError
 from qa.store import data as data_module
 from qa.store.data import IndexData
@@ -191,7 +191,7 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
 def _save_vectors(folder: Path, name: str, matrix: Any) -> None:
     """One view's vectors as stored: int8 values plus a scale per row, or a plain float matrix."""
     if data_module.VECTOR_DTYPE == np.int8:
-        values, scales = data_module.quantise_rows(np.asarray(matrix))
+        values, scales = int8_rows(np.asarray(matrix))
         _save_npy(folder / f"{name}.npy", values)
         _save_npy(folder / f"{name}.scales.npy", scales)
     else:
