@@ -1,6 +1,7 @@
 """Follow-up questions: does the second turn of a conversation cite the right span?
 
     python bench/followups.py [--file bench/followups.jsonl] [--mode reader|rules-no-context]
+    python bench/followups.py --file bench/followups_corpus3.jsonl   # written blind (session 14)
 
 Each line of the file is a two-turn conversation (``turns``: first question,
 follow-up with a pronoun, an ellipsis or "why?") with the follow-up's gold
@@ -8,6 +9,7 @@ quote. The first answer goes into the history as the chat page sends it (its
 text and, in ``reader`` mode, its citations); the second answer hits when one
 of its citations overlaps the gold span. ``rules-no-context`` is the product
 before the reader: the hand-built composer, and a history of texts only.
+The table splits the follow-ups by whether the first answer cited its own gold.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from qa import ask  # noqa: E402
 from qa.eval.evaluate import Gold, hits_gold  # noqa: E402
 from qa.settings import REPO_ROOT  # noqa: E402
 
-CORPORA = {"seeds": REPO_ROOT / "seeds", "corpus2": REPO_ROOT / "bench" / "corpus2" / "articles"}
+CORPORA = {
+    "seeds": REPO_ROOT / "seeds",
+    "corpus2": REPO_ROOT / "bench" / "corpus2" / "articles",
+    "corpus3": REPO_ROOT / "bench" / "corpus3" / "articles",
+}
 
 
 def gold_spans(corpus: Path, gold: list[dict]) -> list[Gold]:
@@ -52,6 +58,7 @@ def main() -> None:
     rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
     tmp = Path(tempfile.mkdtemp())
     hits: dict[str, list[bool]] = defaultdict(list)
+    firsts: list[bool] = []
     try:
         for row in rows:
             corpus = CORPORA[row["corpus"]]
@@ -65,12 +72,18 @@ def main() -> None:
             a2 = ask(follow, history, corpus=corpus, index=index)
             gold = gold_spans(corpus, row["gold"])
             hit = not a2.abstained and any(hits_gold(c.source, c.start, c.end, gold) for c in a2.citations)
-            for key in ("all", f"corpus {row['corpus']}", f"language {row['language']}", f"kind {row.get('kind', '?')}"):
+            first_gold = gold_spans(corpus, row.get("first_gold") or [])
+            first_hit = not a1.abstained and any(hits_gold(c.source, c.start, c.end, first_gold) for c in a1.citations)
+            slices = ["all", f"corpus {row['corpus']}", f"language {row['language']}", f"kind {row.get('kind', '?')}"]
+            slices.append("first turn right" if first_hit else "first turn wrong")
+            for key in slices:
                 hits[key].append(hit)
+            firsts.append(first_hit)
             if not hit:
                 print(f"miss {row['id']}: {follow!r} -> {'abstained' if a2.abstained else a2.citations[0].quote[:80]!r}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nfirst turn cites its gold: {sum(firsts)} of {len(firsts)}")
     print(f"\n| slice ({args.mode}) | conversations | follow-up cites the gold span |\n|---|---:|---:|")
     for key, values in sorted(hits.items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"| {key} | {len(values)} | {sum(values) / len(values):.3f} |")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from qa.question.normalise import normalise_question
 from qa.retrieve.engine import Filters, Retrieval, get_engine, resolve_paths, unit
 from qa.text.fold import salient_words, words
 from qa.text.langid import detect
+from qa.text.terms import content_words
 from qa.types import Answer
 
 History = list[dict[str, Any]] | None
 _SHORT_FOLLOW_UP = 6  # words; shorter questions lean on the previous turn
+_OWN_PREDICATE = 2  # content words from which a follow-up asks something of its own (see reader_question)
 
 
 def contextual_query(question: str, history: History) -> str:
@@ -34,6 +37,25 @@ def contextual_query(question: str, history: History) -> str:
     if len(words(question)) <= _SHORT_FOLLOW_UP or not salient_words(question):
         return f"{question} {previous[-1]}"
     return question
+
+
+def reader_question(question: str, history: History, language: str) -> str | None:
+    """How the reader reads a follow-up, when not as the retrieval query (the follow-up plus the last question).
+
+    A follow-up with a predicate of its own ("Who was supposed to mediate them?")
+    borrows only the referents of the last question: read together with the whole
+    last question, the reader answers that one again (it quoted why Aliyev stayed
+    away, not who mediated). So it is read with the last question's names and
+    numbers alone. A fragment ("Why?", "And Putin?") borrows the predicate too,
+    and is read with the whole last question (None: the retrieval query).
+    bench/followups.py, with the context passages scored as the first retrieved one
+    (``ask``): own file 0.625 -> 0.625 (pronouns 0.462 -> 0.615, ellipses 0.615 ->
+    0.462), the blind corpus3 file 0.233 -> 0.267; the ablation is in docs/followups.md.
+    """
+    previous = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    if not previous or len(content_words(question, language)) < _OWN_PREDICATE:
+        return None
+    return f"{question} {' '.join(salient_words(previous[-1]))}".strip()
 
 
 def cited_before(history: History) -> list[tuple[str, int, int]]:
@@ -90,8 +112,13 @@ def ask(
     reader = reader_for(engine)
     if query != text:
         # A follow-up is read first around what the last answer quoted, then in what retrieval found.
-        around = context_passages(retrieval.data, cited_before(history))
-        retrieval.passages = around + [p for p in retrieval.passages if p.chunk_id >= 0]
+        found = [p for p in retrieval.passages if p.chunk_id >= 0]
+        # Read first, so scored as the first: with no retrieval score of their own they lost the
+        # fusion's passage term (weight 0.30 x ~3.7) to any retrieved sentence, even a weak one.
+        top = max((p.score for p in found), default=0.0)
+        around = [replace(p, score=top) for p in context_passages(retrieval.data, cited_before(history))]
+        retrieval.passages = around + found
+        retrieval.read_as = reader_question(text, history, language)
     composed = compose(retrieval, language, reader=reader)
     composer = "reader" if reader is not None else "rules"
     answer_text, citations, abstained = composed.text, composed.citations, composed.abstained

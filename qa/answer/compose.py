@@ -249,7 +249,10 @@ def candidate_sentences(
             "e5": float(e5[i]),
             "align": float(aligned[i]),
             "reader": float(read[i]),
-            "anchors": anchor_coverage(anchors, sentence),
+            # Around an earlier answer's quote (a follow-up) the neighbours share its topic: "Who was to
+            # mediate them?" is answered by the sentence after the one that named the talks. Equal on both
+            # follow-up benches with or without it; without it the page's corpus quoted the old sentence first.
+            "anchors": anchor_coverage(anchors, passage.text if passage.chunk_id < 0 else sentence),
             "rank_prior": 1 / (1 + rank),
             "passage": passage.score,
             "answer_type": float(typed),
@@ -289,7 +292,7 @@ def reader_sentences(
     relative = [[(s - w.start, e - w.start) for s, e in w.sentences] for w in windows]
     margins: dict[tuple[str, int, int], float] = {}
     spans: dict[tuple[str, int, int], tuple[int, int]] = {}
-    for r in reader.read(retrieval.question, [w.text for w in windows], relative):
+    for r in reader.read(retrieval.reader_question, [w.text for w in windows], relative):
         w = windows[r.window]
         for (s, e), m, (a0, a1) in zip(w.sentences, r.sentence_margins, r.sentence_spans):
             key = (w.source, s, e)
@@ -630,7 +633,7 @@ def compose_read(
     reader's validation split (``Reader.threshold``).
     """
     windows = reader_windows(retrieval, settings.passages)
-    readings = sorted(reader.read(retrieval.question, [w.text for w in windows]), key=lambda r: -r.margin)
+    readings = sorted(reader.read(retrieval.reader_question, [w.text for w in windows]), key=lambda r: -r.margin)
     if not readings or readings[0].margin <= reader.threshold + settings.reader_margin:
         return Composed(abstain_message(language), [], True)
     if settings.anchor_veto and missing_anchors(retrieval, settings, language):

@@ -48,6 +48,11 @@ class Retrieval:
     alignment: dict[int, float] = field(default_factory=dict)  # sentence row -> word alignment (qa/embed/align.py)
     anchors: list[set[str]] = field(default_factory=list)  # see question_anchors()
     allowed: np.ndarray | None = None  # chunk ids the filters allow (None: no filter)
+    read_as: str | None = None  # a follow-up as the reader reads it, if not as ``question`` (qa/answer/ask.py)
+
+    @property
+    def reader_question(self) -> str:
+        return self.read_as or self.question
 
 
 class Engine:

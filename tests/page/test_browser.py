@@ -184,6 +184,7 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
                 expect(follow_card).to_be_visible(timeout=180_000)
                 page.get_by_test_id("stChatMessage").nth(3).scroll_into_view_if_needed()
                 page.screenshot(path=str(ARTIFACTS / "browser_followup.png"))
+                follow_quote = page.get_by_test_id("stChatMessage").nth(3).locator(".qa-quote").first.inner_text()
             finally:
                 context.close()
     finally:
@@ -197,3 +198,4 @@ def test_answer_and_open_citation_in_browser(workspace: tuple[Path, Path], tmp_p
     assert shown == expected.citations[0].quote
     assert not dialogs, f"a script from an article ran in the page: {dialogs}"
     assert (bold_count >= 1) == bool(expected.short_answer)  # bold exactly when the reader gave a short answer
+    assert "Macron" in follow_quote and "Scholz" in follow_quote, follow_quote  # "them" = the talks: the mediators
