@@ -393,7 +393,7 @@ def unmentioned_in_filter(retrieval: Retrieval, language: str = "en") -> list[st
         return []
     data = retrieval.data
     by_article = data.derived("article_keys", lambda: _article_keys(data))
-    keys: set[str] = set().union(*(by_article[s] for s in {data.chunks[int(i)].source for i in allowed}))
+    keys: set[str] = set().union(*(by_article[s] for s in {data.chunks.source(int(i)) for i in allowed}))
     langs = {a.lang for a in data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
@@ -419,8 +419,8 @@ def _may_be_a_name(word: str, language: str) -> bool:
 def _article_keys(data: store.IndexData) -> dict[str, frozenset[str]]:
     """Each article's spelling-folded words (built once per loaded index, for filtered questions)."""
     table: dict[str, set[str]] = {}
-    for chunk in data.chunks:
-        table.setdefault(chunk.source, set()).update(data.chunk_keys(chunk.id))
+    for i in range(len(data.chunks)):
+        table.setdefault(data.chunks.source(i), set()).update(data.chunk_keys(i))
     return {source: frozenset(keys) for source, keys in table.items()}
 
 
@@ -505,7 +505,7 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
             by_first.setdefault("^" + w[:1], set()).add(w)
         # Text in scripts without spaces (Chinese, Japanese) has no word keys:
         # kept whole, so a name can still be looked for inside it.
-        by_first["unspaced"] = {c.text for c in data.chunks if unspaced_letters(c.text)}
+        by_first["unspaced"] = {t for i in range(len(data.chunks)) if unspaced_letters(t := data.chunks.text(i))}
         return by_first
 
     return data.derived("corpus_keys", build)
@@ -519,7 +519,8 @@ def corpus_countries(data: store.IndexData) -> set[str]:
     """
 
     def build() -> set[str]:
-        names = {w for c in data.chunks for i, w in enumerate(words(c.text)) if i and w[:1].isupper() and len(w) >= 4}
+        texts = map(data.chunks.text, range(len(data.chunks)))
+        names = {w for t in texts for i, w in enumerate(words(t)) if i and w[:1].isupper() and len(w) >= 4}
         return {cc for cc in map(city_country, names) if cc}
 
     return data.derived("countries", build)
@@ -697,7 +698,7 @@ def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> s
     """The file's characters ``start:end``, joined from the overlapping chunks that hold them (None if a gap)."""
     by_source = data.derived("chunks_by_source", lambda: _chunks_by_source(data))
     text, pos = "", start
-    for chunk in by_source.get(source, []):
+    for chunk in map(data.chunks.__getitem__, by_source.get(source, [])):
         if chunk.start <= pos < chunk.end:
             take = min(end, chunk.end)
             text += chunk.text[pos - chunk.start : take - chunk.start]
@@ -707,11 +708,12 @@ def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> s
     return None
 
 
-def _chunks_by_source(data: store.IndexData) -> dict[str, list]:
-    """Each article's chunks in file order (built once per loaded index, not per quote)."""
-    table: dict[str, list] = {}
-    for chunk in sorted(data.chunks, key=lambda c: (c.source, c.start)):
-        table.setdefault(chunk.source, []).append(chunk)
+def _chunks_by_source(data: store.IndexData) -> dict[str, list[int]]:
+    """Each article's chunk ids in file order (built once per loaded index, not per quote)."""
+    table: dict[str, list[int]] = {}
+    chunks = data.chunks
+    for i in np.lexsort((chunks.spans[:, 0], chunks.source_ids)):
+        table.setdefault(chunks.source(int(i)), []).append(int(i))
     return table
 
 

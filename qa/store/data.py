@@ -15,9 +15,10 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from qa.embed.align import TokenStates, int8_rows
+from qa.store.chunk_table import ChunkTable
 from qa.store.filters import Filters
 from qa.text.fold import fold, words
-from qa.types import Article, Chunk
+from qa.types import Article
 
 # Vectors are stored as int8 with one scale per row (a quarter of float32's disk, half of
 # float16's), and the build rounds every vector to exactly what that stores first, so that the
@@ -107,7 +108,7 @@ class IndexData:
 
     manifest: dict[str, Any]
     articles: dict[str, Article]  # by source
-    chunks: list[Chunk]
+    chunks: ChunkTable  # a list of Chunk is turned into one
     chunk_vectors: list[Any]  # one matrix per dense view (model), rows = chunks; gathered with m[rows]
     sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
     sentence_sources: list[str]
@@ -139,7 +140,7 @@ class IndexData:
         table: dict[int, frozenset[str]] = self.derived("chunk_keys", dict)
         keys = table.get(chunk_id)
         if keys is None:
-            keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks[chunk_id].text))
+            keys = table[chunk_id] = frozenset(fold(w) for w in words(self.chunks.text(chunk_id)))
         return keys
 
     def names(self) -> frozenset[str]:
@@ -157,6 +158,8 @@ class IndexData:
         return self.derived("names", build)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.chunks, ChunkTable):
+            self.chunks = ChunkTable.from_chunks(self.chunks)
         if not self.sentence_rows:
             self.sentence_rows = {
                 (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))

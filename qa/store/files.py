@@ -26,10 +26,11 @@ import numpy as np
 from qa.embed.align import TokenStates, int8_rows
 from qa.errors import IndexCorruptError, IndexWriteError
 from qa.store import data as data_module
+from qa.store.chunk_table import ChunkTable
 from qa.store.data import IndexData
 from qa.store.lexical import LexicalIndex
 from qa.store.vectors import VectorIndex
-from qa.types import Article, Chunk
+from qa.types import Article
 
 FORMAT = 3  # 3: chunk and sentence vectors stored as int8 with a scale per row (data.VECTOR_DTYPE); 2: float16
 CURRENT = "CURRENT"
@@ -115,11 +116,7 @@ def load(index_dir: Path) -> IndexData | None:
         manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             raise IndexCorruptError(f"index format {manifest.get('format')} != {FORMAT}")
-        chunks = []
-        for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            row["sentences"] = tuple(tuple(s) for s in row["sentences"])
-            chunks.append(Chunk(**row))
+        chunks = ChunkTable.from_jsonl(gen / "chunks.jsonl")
         views = range(len(manifest["models"]))
         chunk_vectors = [_load_vectors(gen, f"chunk_vectors-{v}") for v in views]
         sentence_vectors = [_load_vectors(gen, "sentence_vectors-0")]  # the primary view only
@@ -174,15 +171,14 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
         raise IndexCorruptError(f"index in {gen}: sentence and chunk vectors of different sizes")
     if chunk_vectors and manifest.get("dim") != int(chunk_vectors[0].shape[1]):
         raise IndexCorruptError(f"index in {gen}: manifest dim {manifest.get('dim')} != {chunk_vectors[0].shape[1]}")
-    for i, c in enumerate(chunks):
-        article = articles.get(c.source)
-        if (
-            c.id != i
-            or article is None
-            or not 0 <= c.start <= c.end <= article.n_chars
-            or len(c.text) != c.end - c.start
-        ):
-            raise IndexCorruptError(f"index in {gen}: chunk {i} ({c.source}) does not match the manifest's articles")
+    lengths = np.asarray([articles[s].n_chars if s in articles else -1 for s in chunks.sources], dtype=np.int64)
+    starts, ends = chunks.spans[:, 0], chunks.spans[:, 1]
+    bad = (lengths[chunks.source_ids] < 0) | (starts < 0) | (starts > ends) | (ends > lengths[chunks.source_ids])
+    for i in np.flatnonzero(bad)[:1]:
+        raise IndexCorruptError(f"index in {gen}: chunk {i} ({chunks.source(i)}) does not match the manifest's articles")
+    for i in range(len(chunks)):
+        if len(chunks.text(i)) != ends[i] - starts[i]:
+            raise IndexCorruptError(f"index in {gen}: chunk {i} ({chunks.source(i)}) does not match the manifest's articles")
     missing = set(manifest["sentence_sources"]) - set(articles)
     if missing:
         raise IndexCorruptError(f"index in {gen}: sentences of unknown articles {sorted(missing)[:3]}")

