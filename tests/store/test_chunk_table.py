@@ -58,3 +58,20 @@ def test_a_loaded_index_holds_its_chunks_as_a_table(seed_index) -> None:
     for c in data.chunks:  # every chunk is its file's characters
         assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.text
     assert data.chunks.nbytes < sum(len(c.text.encode()) for c in data.chunks) + 200 * len(data.chunks)
+
+
+def test_the_chunk_word_keys_stay_bounded(seed_index, monkeypatch) -> None:
+    """A long-running server must not keep the word keys of every chunk it ever looked at."""
+    from qa.store import data as data_module
+    from qa.store import files
+    from qa.text.fold import fold, words
+
+    monkeypatch.setattr(data_module, "CHUNK_KEYS_KEPT", 5)
+    corpus, index = seed_index
+    data = files.load(index)
+    first = data.chunk_keys(0)
+    assert first == frozenset(fold(w) for w in words(data.chunks.text(0))) and len(first) > 5
+    for i in range(len(data.chunks)):
+        data.chunk_keys(i)
+    assert len(data.cache["chunk_keys"]) == 5
+    assert data.chunk_keys(0) == first  # rebuilt the same after eviction
