@@ -94,6 +94,10 @@ class ChunkTable:
     def source(self, i: int) -> str:
         return self.sources[self.source_ids[i]]
 
+    def sentence_spans_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk's sentence spans ``(m, 2)``, and where each chunk's begin (``(n + 1,)`` offsets)."""
+        return self._sentences, self._sentence_offsets
+
     def ids_of_sources(self, sources: set[str]) -> np.ndarray:
         """The ids of every chunk of these articles, ascending (a filter's allowed rows)."""
         wanted = np.asarray([k for k, s in enumerate(self.sources) if s in sources], dtype=np.int32)

@@ -19,6 +19,7 @@ import numpy as np
 from qa.embed.align import TokenStates, int8_rows
 from qa.store.chunk_table import ChunkTable
 from qa.store.filters import Filters
+from qa.store.sentence_map import RowLists, SentenceRows, SourceColumn
 from qa.text.fold import fold, words
 from qa.types import Article
 
@@ -142,7 +143,7 @@ class IndexData:
     chunks: ChunkTable  # a list of Chunk is turned into one
     chunk_vectors: list[Any]  # one matrix per dense view (model), rows = chunks; gathered with m[rows]
     sentences: np.ndarray  # (n, 2) int64 spans; row order matches sentence_vectors
-    sentence_sources: list[str]
+    sentence_sources: SourceColumn  # each sentence row's article; a list of names is turned into one
     # The primary view's matrix only (a one-item list), rows = sentences: the composer scores
     # sentences with the primary model; the second view's sentence vectors were never read.
     sentence_vectors: list[Any]
@@ -150,8 +151,8 @@ class IndexData:
     lexical: LexicalSearch
     path: Path | str | None = None  # the generation: a folder, or a database generation's name
     tokens: TokenStates | None = None  # primary model's token states per sentence (qa/embed/align.py)
-    sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
-    chunk_sentences: list[list[int]] = field(default_factory=list)  # sentence rows of each chunk
+    sentence_rows: SentenceRows = None  # type: ignore[assignment]  # (source, start, end) -> row; built here
+    chunk_sentences: RowLists = None  # type: ignore[assignment]  # sentence rows of each chunk; built here
     # Derived tables built on first use (lives and dies with this index).
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -196,12 +197,9 @@ class IndexData:
     def __post_init__(self) -> None:
         if not isinstance(self.chunks, ChunkTable):
             self.chunks = ChunkTable.from_chunks(self.chunks)
-        if not self.sentence_rows:
-            self.sentence_rows = {
-                (src, int(s), int(e)): i for i, (src, (s, e)) in enumerate(zip(self.sentence_sources, self.sentences))
-            }
-        if not self.chunk_sentences:
-            self.chunk_sentences = [
-                [r for s, e in c.sentences if (r := self.sentence_rows.get((c.source, s, e))) is not None]
-                for c in self.chunks
-            ]
+        if not isinstance(self.sentence_sources, SourceColumn):
+            self.sentence_sources = SourceColumn.from_names(self.sentence_sources)
+        if not isinstance(self.sentence_rows, SentenceRows):
+            self.sentence_rows = SentenceRows(self.sentence_sources, self.sentences)
+        if not isinstance(self.chunk_sentences, RowLists):
+            self.chunk_sentences = RowLists.of_chunks(self.chunks, self.sentence_rows)

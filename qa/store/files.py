@@ -146,7 +146,7 @@ def load(index_dir: Path) -> IndexData | None:
         chunks=chunks,
         chunk_vectors=chunk_vectors,
         sentences=sentences,
-        sentence_sources=manifest["sentence_sources"],
+        sentence_sources=manifest.pop("sentence_sources"),  # held as a column, not twice as strings
         sentence_vectors=sentence_vectors,
         dense=dense,
         lexical=lexical,
