@@ -28,6 +28,7 @@ from qa.errors import IndexCorruptError, IndexWriteError
 from qa.store import data as data_module
 from qa.store.chunk_table import ChunkTable
 from qa.store.data import IndexData
+from qa.store.file_rows import FileRows
 from qa.store.lexical import LexicalIndex
 from qa.store.vectors import VectorIndex
 from qa.types import Article
@@ -69,17 +70,23 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(f.fileno())
 
 
-def _load_matrix(path: Path) -> np.ndarray:
-    """A vector matrix, memory-mapped read-only.
+_READ_WHOLE_BELOW = 16  # bytes a row: matrices of narrower rows are read whole
 
-    Retrieval only gathers the rows of a few dozen candidates, so mapping
-    keeps a large index from being read (and held) twice: once here and once
-    inside FAISS. Unlinking an old generation leaves a live mapping valid.
+
+def _load_matrix(path: Path) -> Any:
+    """A stored matrix whose rows are read from the file on demand (qa/store/file_rows.py).
+
+    Retrieval only gathers the rows of a few hundred candidates, so nothing is
+    read whole, and nothing is held twice: once here and once inside FAISS.
+    An open file stays readable after its old generation is unlinked.
     """
     try:
-        return np.load(path, mmap_mode="r")
+        rows = FileRows(path)
     except ValueError:
-        return np.load(path)  # an empty matrix cannot be mapped; a truncated file fails here too
+        return np.load(path)  # not a plain matrix; a truncated file fails here too
+    # Narrow rows (a scale or an offset each: 1/96 of the token codes, 1/384 of the vectors)
+    # are held in memory: read per run they cost a system call per candidate.
+    return rows if rows.row_bytes > _READ_WHOLE_BELOW else np.asarray(rows)
 
 
 def current_generation(index_dir: Path) -> Path | None:
