@@ -46,6 +46,11 @@ def gold_spans(corpus: Path, gold: list[dict]) -> list[Gold]:
     return spans
 
 
+def cites(answer, gold: list[Gold]) -> bool:
+    """The answer did not abstain and one of its citations overlaps a gold span."""
+    return not answer.abstained and any(hits_gold(c.source, c.start, c.end, gold) for c in answer.citations)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", type=Path, default=REPO_ROOT / "bench" / "followups.jsonl")
@@ -71,9 +76,8 @@ def main() -> None:
             history = [{"role": "user", "content": first, "language": a1.language}, assistant]
             a2 = ask(follow, history, corpus=corpus, index=index)
             gold = gold_spans(corpus, row["gold"])
-            hit = not a2.abstained and any(hits_gold(c.source, c.start, c.end, gold) for c in a2.citations)
-            first_gold = gold_spans(corpus, row.get("first_gold") or [])
-            first_hit = not a1.abstained and any(hits_gold(c.source, c.start, c.end, first_gold) for c in a1.citations)
+            hit = cites(a2, gold)
+            first_hit = cites(a1, gold_spans(corpus, row.get("first_gold") or []))
             slices = ["all", f"corpus {row['corpus']}", f"language {row['language']}", f"kind {row.get('kind', '?')}"]
             slices.append("first turn right" if first_hit else "first turn wrong")
             for key in slices:

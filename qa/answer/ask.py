@@ -25,13 +25,18 @@ _SHORT_FOLLOW_UP = 6  # words; shorter questions lean on the previous turn
 _OWN_PREDICATE = 2  # content words from which a follow-up asks something of its own (see reader_question)
 
 
+def previous_questions(history: History) -> list[str]:
+    """The user's earlier questions, oldest first."""
+    return [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+
+
 def contextual_query(question: str, history: History) -> str:
     """The retrieval query for a follow-up: "Why?" means why about the last topic.
 
     A follow-up that is short or names nothing of its own is searched together
     with the previous user question; a self-contained question is searched alone.
     """
-    previous = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    previous = previous_questions(history)
     if not previous:
         return question
     if len(words(question)) <= _SHORT_FOLLOW_UP or not salient_words(question):
@@ -52,7 +57,7 @@ def reader_question(question: str, history: History, language: str) -> str | Non
     (``ask``): own file 0.625 -> 0.625 (pronouns 0.462 -> 0.615, ellipses 0.615 ->
     0.462), the blind corpus3 file 0.233 -> 0.267; the ablation is in docs/followups.md.
     """
-    previous = [t.get("content", "") for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    previous = previous_questions(history)
     if not previous or len(content_words(question, language)) < _OWN_PREDICATE:
         return None
     return f"{question} {' '.join(salient_words(previous[-1]))}".strip()

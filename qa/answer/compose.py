@@ -207,10 +207,11 @@ def candidate_sentences(
     for rank, p in enumerate(retrieval.passages[: settings.passages]):
         for s, e in p.sentences:
             seen.setdefault((p.source, s, e), (rank, p))
-    keys = [k for k in seen if k in data.sentence_rows]
-    if not keys:
+    found = {k: r for k in seen if (r := data.sentence_rows.get(k)) is not None}
+    if not found:
         return []
-    rows = np.asarray([data.sentence_rows[k] for k in keys])
+    keys = list(found)
+    rows = np.asarray(list(found.values()))
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
     anchors = retrieval.anchors
     kind = expected_type(retrieval.question, language)
@@ -505,7 +506,7 @@ def corpus_keys(data: store.IndexData) -> dict[str, set[str]]:
             by_first.setdefault("^" + w[:1], set()).add(w)
         # Text in scripts without spaces (Chinese, Japanese) has no word keys:
         # kept whole, so a name can still be looked for inside it.
-        by_first["unspaced"] = {t for i in range(len(data.chunks)) if unspaced_letters(t := data.chunks.text(i))}
+        by_first["unspaced"] = {t for t in data.chunks.texts() if unspaced_letters(t)}
         return by_first
 
     return data.derived("corpus_keys", build)
@@ -519,7 +520,7 @@ def corpus_countries(data: store.IndexData) -> set[str]:
     """
 
     def build() -> set[str]:
-        texts = map(data.chunks.text, range(len(data.chunks)))
+        texts = data.chunks.texts()
         names = {w for t in texts for i, w in enumerate(words(t)) if i and w[:1].isupper() and len(w) >= 4}
         return {cc for cc in map(city_country, names) if cc}
 
@@ -698,10 +699,11 @@ def stitched_text(data: store.IndexData, source: str, start: int, end: int) -> s
     """The file's characters ``start:end``, joined from the overlapping chunks that hold them (None if a gap)."""
     by_source = data.derived("chunks_by_source", lambda: _chunks_by_source(data))
     text, pos = "", start
-    for chunk in map(data.chunks.__getitem__, by_source.get(source, [])):
-        if chunk.start <= pos < chunk.end:
-            take = min(end, chunk.end)
-            text += chunk.text[pos - chunk.start : take - chunk.start]
+    for i in by_source.get(source, []):
+        chunk_start, chunk_end = (int(x) for x in data.chunks.spans[i])
+        if chunk_start <= pos < chunk_end:
+            take = min(end, chunk_end)
+            text += data.chunks.text(i)[pos - chunk_start : take - chunk_start]
             pos = take
             if pos >= end:
                 return text

@@ -91,6 +91,10 @@ class ChunkTable:
         """Chunk ``i``'s text, without building the rest of the chunk."""
         return self._text[self._text_offsets[i] : self._text_offsets[i + 1]].decode("utf-8")
 
+    def texts(self) -> Iterator[str]:
+        """Every chunk's text in id order, without building the chunks."""
+        return map(self.text, range(len(self)))
+
     def source(self, i: int) -> str:
         return self.sources[self.source_ids[i]]
 

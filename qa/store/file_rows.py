@@ -82,11 +82,16 @@ class FileRows:
 
     def _run(self, first: int, count: int) -> np.ndarray:
         """``count`` consecutive rows from ``first``, in one read."""
-        want = count * self.row_bytes
-        data = os.pread(self._fd, want, self._offset + first * self.row_bytes) if want else b""
-        if len(data) != want:
-            raise OSError(f"short read: {len(data)} of {want} bytes")
-        return np.frombuffer(data, dtype=self.dtype).reshape((count, *self._row_shape)).copy()
+        out = np.empty((count, *self._row_shape), dtype=self.dtype)
+        self._read_into(out, first)
+        return out
+
+    def _read_into(self, block: np.ndarray, first: int) -> None:
+        """Fill ``block`` (contiguous rows) from row ``first`` of the file, in one system call."""
+        want = block.nbytes
+        got = os.preadv(self._fd, [memoryview(block).cast("B")], self._offset + first * self.row_bytes) if want else 0
+        if got != want:
+            raise OSError(f"short read: {got} of {want} bytes")
 
     def _rows(self, index: np.ndarray) -> np.ndarray:
         """Rows in ``index``'s order and shape: each run of consecutive rows read once."""
@@ -102,7 +107,7 @@ class FileRows:
         if len(unique):
             breaks = np.flatnonzero(np.diff(unique) != 1) + 1
             for lo, hi in zip(np.concatenate([[0], breaks]).tolist(), np.concatenate([breaks, [len(unique)]]).tolist()):
-                out[lo:hi] = self._run(int(unique[lo]), hi - lo)
+                self._read_into(out[lo:hi], int(unique[lo]))
         return out[inverse].reshape((*index.shape, *self._row_shape))
 
     def __del__(self) -> None:

@@ -181,10 +181,8 @@ def _check_consistency(gen, manifest, articles, chunks, chunk_vectors, sentence_
     lengths = np.asarray([articles[s].n_chars if s in articles else -1 for s in chunks.sources], dtype=np.int64)
     starts, ends = chunks.spans[:, 0], chunks.spans[:, 1]
     bad = (lengths[chunks.source_ids] < 0) | (starts < 0) | (starts > ends) | (ends > lengths[chunks.source_ids])
-    for i in np.flatnonzero(bad)[:1]:
-        raise IndexCorruptError(f"index in {gen}: chunk {i} ({chunks.source(i)}) does not match the manifest's articles")
-    for i in range(len(chunks)):
-        if len(chunks.text(i)) != ends[i] - starts[i]:
+    for i, text in enumerate(chunks.texts()):
+        if bad[i] or len(text) != ends[i] - starts[i]:
             raise IndexCorruptError(f"index in {gen}: chunk {i} ({chunks.source(i)}) does not match the manifest's articles")
     missing = set(manifest["sentence_sources"]) - set(articles)
     if missing:
