@@ -78,23 +78,25 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
+    parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
-            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]]}[args.rows]
+            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
-    for d in args.reader:  # the candidate in the default row and in the two rows its abstention drives
+    for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [
             (f"default, reader {d.name}", True, ComposerSettings(), d),
-            (f"reader alone, reader {d.name}", True, ComposerSettings(reader_mode="reader"), d),
-            (f"hand fusion + veto, reader {d.name}", True, replace(HAND, reader_veto=True), d),
+            (f"learned fusion + learned abstention, reader {d.name}", True, ComposerSettings(learned_abstention=True), d),
         ]
     results: dict[tuple[str, str], dict] = {}
     if args.files == "validation" and not (VALCORPUS / "questions.jsonl").is_file():
         raise SystemExit(f"{VALCORPUS.name}/ is missing: run `python -m training valcorpus` first")
     for name, questions, corpus, index in with_fresh_indexes(FILES[args.files]):
         for label, use_reader, settings, reader_dir in rows:
+            if args.passages is not None:
+                settings = replace(settings, passages=args.passages)
             results[(label, name)] = run_row(use_reader, replace(settings), questions, corpus, index, reader_dir)
     names = [n for n, _, _ in FILES[args.files]]
     print("| composer | " + " | ".join(f"{n}: cited-gold / abst. / false abst. / integrity / p50 ms" for n in names) + " |")

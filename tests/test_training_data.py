@@ -104,3 +104,31 @@ def test_the_validation_corpus_writes_each_part_once_and_its_gold_offsets_point_
         (span,) = spans
         s, e = question.answers[0]
         assert (tmp_path / span["source"]).read_text(encoding="utf-8")[span["start"] : span["end"]] == question.context[s:e]
+
+
+def test_every_news_training_question_resolves_to_exact_offsets_with_its_answer_inside() -> None:
+    """The news folders are training data: a quote that moved or a key term outside it would teach a wrong span."""
+    from qa.eval.evaluate import load_questions
+    from training.newsdata import NEWS_DIR, answer_span
+
+    parts = sorted(p for p in NEWS_DIR.iterdir() if (p / "questions.jsonl").is_file())
+    assert len(parts) == 8
+    for part in parts:
+        questions = load_questions(part / "questions.jsonl", part / "articles")
+        assert any(not q.answerable for q in questions) and any(q.answerable for q in questions)
+        for q in questions:
+            if not q.answerable:
+                assert not q.gold and not q.key_terms
+                continue
+            text = (part / "articles" / q.gold[0].source).read_text(encoding="utf-8")
+            span = answer_span(q, text)
+            assert span is not None, q.id
+            assert q.gold[0].start <= span[0] < span[1] <= q.gold[0].end
+            assert text[span[0] : span[1]] in q.key_terms
+
+
+def test_a_news_story_is_named_by_its_number_whatever_the_version() -> None:
+    from training.newsdata import story_of
+
+    assert story_of("03_nl_staking.txt") == story_of("03_de_hafenstreik.txt") == "03"
+    assert story_of("notes.txt") == "notes.txt"

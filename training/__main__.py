@@ -8,6 +8,7 @@
     python -m training composer-grid  # the composer's settings measured on that corpus (training/composer_grid.py)
     python -m training fusion-dump    # the composer's candidates and features there (training/fusion.py)
     python -m training fusion-fit     # the learned fusion: cross-validated table, then fitted into the reader card
+    python -m training news-data      # reader examples from training/newsqa/, cut as ask() reads (training/newsdata.py)
 
 The whole run (data ~3 min, training about 80 min, evaluation ~3 min) fits
 this 2-core machine; see DATA.md for the sources and README for the figures.
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--eval-every", type=int, default=300)
     t.add_argument("--init", type=Path, default=None, help="continue from this artefact's trained layers and head")
+    t.add_argument("--extra", type=Path, default=None, help="more example rows (python -m training news-data)")
+    t.add_argument("--extra-repeat", type=int, default=1)
+    nd = sub.add_parser("news-data", help="reader examples from training/newsqa/ folders, cut as ask() reads")
+    nd.add_argument("--parts", nargs="+", default=["p1", "p2", "p3", "p4"])
+    nd.add_argument("--out", type=Path, default=ROOT / ".cache" / "reader-news" / "train.jsonl")
+    nd.add_argument("--index-root", type=Path, default=ROOT / ".cache" / "newsqa-index")
     e = sub.add_parser("evaluate", help="validation table of a trained reader")
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
     e.add_argument("--model", type=Path, default=DEFAULT_OUT)
@@ -52,15 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--out", type=Path, default=DEFAULT_VALCORPUS)
     v.add_argument("--all", dest="every", action="store_true", help="every question of the pools, not 200 per kind")
     f = sub.add_parser("fusion-dump", help="the composer's candidates and features on a corpus (training/fusion.py)")
-    f.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS.with_name("valcorpus-all"))
+    f.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_VALCORPUS.with_name("valcorpus-all")],
+                   help="one or more folders with articles/ and questions.jsonl, each indexed on its own")
     f.add_argument("--out", type=Path, default=ROOT / ".cache" / "fusion" / "valcorpus-all.jsonl")
+    f.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete (ComposerSettings.passages)")
+    f.add_argument("--model", type=Path, default=None, help="a reader artefact other than the shipped one")
     g = sub.add_parser("composer-grid", help="measure composer settings on the validation corpus")
     g.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS)
     g.add_argument("--grid", choices=["small", "lead", "full"], default="full")
     g.add_argument("--calibrate", action="store_true", help="write the reader's lead threshold chosen on the corpus")
     ff = sub.add_parser("fusion-fit", help="fit the learned fusion on the dump and write it into the reader card")
-    ff.add_argument("--dump", type=Path, default=ROOT / ".cache" / "fusion" / "valcorpus-all.jsonl")
-    ff.add_argument("--corpus", type=Path, default=DEFAULT_VALCORPUS.with_name("valcorpus-all"))
+    ff.add_argument("--dump", type=Path, nargs="+", default=[ROOT / ".cache" / "fusion" / "valcorpus-all.jsonl"])
+    ff.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_VALCORPUS.with_name("valcorpus-all")],
+                    help="the question folders the dumps were made from (their article names make the folds)")
     ff.add_argument("--model", type=Path, default=DEFAULT_OUT)
     ff.add_argument("--no-write", dest="write", action="store_false", help="print the cross-validation only")
     args = parser.parse_args(argv)
@@ -85,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             init=args.init,
             eval_every=args.eval_every,
+            extra=args.extra,
+            extra_repeat=args.extra_repeat,
             log=lambda m: print(m, flush=True),
         )
+    elif args.command == "news-data":
+        from .newsdata import build as build_news
+
+        print(json.dumps(build_news(args.parts, args.out, args.index_root), indent=1))
     elif args.command == "valcorpus":
         from .valcorpus import build as build_valcorpus
 
@@ -94,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "fusion-dump":
         from .fusion import dump
 
-        print(json.dumps(dump(args.corpus, args.out), indent=1))
+        print(json.dumps(dump(args.corpus, args.out, args.passages, args.model), indent=1))
     elif args.command == "composer-grid":
         from .composer_grid import run
 
@@ -102,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "fusion-fit":
         from .fusion import fit_and_write
 
-        print(fit_and_write(args.dump, args.corpus / "questions.jsonl", args.model / "reader.json", args.write))
+        questions = [c / "questions.jsonl" for c in args.corpus]
+        print(fit_and_write(args.dump, questions, args.model / "reader.json", args.write))
     elif args.command == "token-pq":
         from .token_pq import write_codebook
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from qa.answer.compose import ComposerSettings, candidate_sentences, compose, missing_anchors
 from qa.answer.fusion import CANDIDATE_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
-from qa.answer.read import reader_for
+from qa.answer.read import get_reader, reader_for
 from qa.eval.evaluate import hits_gold, with_fresh_indexes
 from qa.question.answertype import expected_type
 from qa.retrieve.engine import get_engine, resolve_paths
@@ -35,13 +36,21 @@ FALSE_RATE = 0.05  # the abstention threshold keeps false abstention on the corp
 QUOTE_MARGIN = 1.5  # further quotes within this of the best score (about 1.6 quotes per answer)
 
 
-def dump(corpus: Path, out: Path) -> dict[str, Any]:
-    """Write one JSON line per question of ``corpus`` (``articles/`` and ``questions.jsonl``) to ``out``."""
-    return dump_files([("fusion", corpus / "questions.jsonl", corpus / "articles")], out)
+def dump(corpora: list[Path], out: Path, passages: int | None = None, model: Path | None = None) -> dict[str, Any]:
+    """Write one JSON line per question of each corpus (``articles/`` and ``questions.jsonl``) to ``out``.
+
+    Each corpus is indexed and retrieved on its own, as a user's folder would be.
+    """
+    return dump_files([(c.name, c / "questions.jsonl", c / "articles") for c in corpora], out, passages, model)
 
 
-def dump_files(files: list[tuple[str, Path, Path]], out: Path) -> dict[str, Any]:
-    """The same for ``(name, questions file, articles folder)`` triples (the bench files: qa.eval.evaluate.QUESTION_FILES)."""
+def dump_files(
+    files: list[tuple[str, Path, Path]], out: Path, passages: int | None = None, model: Path | None = None
+) -> dict[str, Any]:
+    """The same for ``(name, questions file, articles folder)`` triples (the bench files: qa.eval.evaluate.QUESTION_FILES).
+
+    ``model``: a reader artefact other than the shipped one (a candidate run).
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with out.open("w", encoding="utf-8") as fh:
@@ -51,8 +60,12 @@ def dump_files(files: list[tuple[str, Path, Path]], out: Path) -> dict[str, Any]
             engine_reader = reader_for(get_engine(*resolve_paths(articles, index)))
             if engine_reader is None:
                 raise SystemExit("the reader artefact could not be loaded")
+            if model is not None:
+                engine_reader = get_reader(engine_reader.base, model)
             reader = CachedReader(engine_reader)
             settings = ComposerSettings(reader_mode="fusion")  # the dumped "default" is the hand fusion
+            if passages is not None:
+                settings = replace(settings, passages=passages)
             for it in items:
                 q = it.question
                 composed = compose(it.retrieval, it.language, settings, reader=reader)
@@ -95,12 +108,21 @@ def _outcome(composed: Any, q: Any) -> dict[str, Any]:
     }
 
 
-def load_rows(dump_path: Path, questions_path: Path) -> list[dict[str, Any]]:
-    """The dumped rows, each with its article title (the unit of folds) from the corpus' question file."""
-    articles = question_field(questions_path, "article")
-    rows = [json.loads(line) for line in dump_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_rows(dump_paths: list[Path], questions_paths: list[Path]) -> list[dict[str, Any]]:
+    """The dumped rows, each with the unit its fold is drawn by.
+
+    That unit is the question's article title where its file names one (the
+    validation corpus), else its corpus: a news corpus's stories share names
+    and facts across its articles, so one corpus goes to one fold whole.
+    """
+    articles: dict[str, str] = {}
+    for path in questions_paths:
+        articles.update(question_field(path, "article"))
+    rows = []
+    for dump_path in dump_paths:
+        rows += [json.loads(line) for line in dump_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows:
-        row["article"] = articles.get(row["id"]) or row["id"]
+        row["article"] = articles.get(row["id"]) or row["file"]
     return rows
 
 
@@ -237,6 +259,8 @@ def cross_validate(rows: list[dict[str, Any]], folds: int = 5) -> str:
     for k in range(folds):
         train = [r for r in rows if fold_of[r["article"]] != k]
         test = [r for r in rows if fold_of[r["article"]] == k]
+        if not test or not train:
+            continue  # few units (one per news folder): a fold can be empty
         results.setdefault("rules only (dumped)", []).append(baseline(test, "rules"))
         results.setdefault("default: hand fusion (dumped)", []).append(baseline(test, "default"))
         w = fit_scorer(train)
@@ -262,9 +286,9 @@ def write_fusion(card_path: Path, fusion: Fusion, note: str) -> None:
     update_card(card_path, fusion=fusion.to_card(false_abstention_target=FALSE_RATE, fitted=note))
 
 
-def fit_and_write(dump_path: Path, questions_path: Path, card_path: Path, write: bool = True) -> str:
+def fit_and_write(dump_paths: list[Path], questions_paths: list[Path], card_path: Path, write: bool = True) -> str:
     """The cross-validated table; then the fusion fitted on every row, written into the reader's card."""
-    rows = load_rows(dump_path, questions_path)
+    rows = load_rows(dump_paths, questions_paths)
     table = cross_validate(rows)
     if not write:
         return table
