@@ -33,13 +33,29 @@ def env_int(name: str, default: int) -> int:
         return default
 
 
-def int8_enabled() -> bool:
-    """Whether the e5 encoder runs int8 (ONNX Runtime): on unless ``QA_INT8=0``.
+def cpu_has_vnni() -> bool:
+    """Whether this CPU has int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
 
-    Read from the environment by the embedder and the index signature alike,
-    so an index is never queried with vectors of the other precision.
+
+def int8_enabled() -> bool:
+    """Whether the e5 encoder runs int8 (ONNX Runtime): ``QA_INT8=1`` on, ``0`` off, unset: on with VNNI only.
+
+    Without VNNI, ONNX Runtime's int8 kernels (AVX2's u8 x s8 products) saturate
+    where VNNI's do not, so the vectors drift from those every setting was
+    chosen with: on an AVX2-only machine two answers of tests/test_new_corpus.py
+    changed, and both came back with the exact fp32 encoder. Read from the
+    environment by the embedder and the index signature alike, so an index is
+    never queried with vectors of the other precision.
     """
-    return _env("QA_INT8", "1").strip().lower() not in ("0", "false", "off", "no")
+    value = _env("QA_INT8", "").strip().lower()
+    if value:
+        return value not in ("0", "false", "off", "no")
+    return cpu_has_vnni()
 
 
 def cache_dir() -> Path:

@@ -112,7 +112,7 @@ def test_every_news_training_question_resolves_to_exact_offsets_with_its_answer_
     from training.newsdata import NEWS_DIR, answer_span
 
     parts = sorted(p for p in NEWS_DIR.iterdir() if (p / "questions.jsonl").is_file())
-    assert len(parts) == 8
+    assert len(parts) >= 8
     for part in parts:
         questions = load_questions(part / "questions.jsonl", part / "articles")
         assert any(not q.answerable for q in questions) and any(q.answerable for q in questions)
