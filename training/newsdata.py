@@ -14,10 +14,14 @@ an example:
 - for an unanswerable question, every window read ("unanswerable-news"): the
   question names the story's people and places, so these are the near
   misses a news reader must learn to refuse;
-- for an answerable question, the windows of the gold article that do not
-  touch the gold sentence ("other-window"). Windows of the story's other
-  versions are left out: another outlet may state the same fact, and the
-  question file marks only one sentence.
+- for an answerable question, the windows of a gold article that touch no
+  gold sentence ("other-window"). Windows of the story's other versions are
+  left out: another outlet may state the same fact, and the older question
+  files (p1-p8) mark only one sentence. Where a question lists several gold
+  sentences (p9 on), each window holding one is an "answer" row.
+
+Retrieval is ``training.composer_grid.retrievals()``, which intercepts
+``ask()`` itself: the language it detects, its filters and its rewriting.
 
 Nothing here reads a bench file, XQuAD, MLQA or the held-out titles.
 """
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.compose import ComposerSettings, reader_windows
-from qa.eval.evaluate import Question, load_questions
+from qa.eval.evaluate import Gold, Question, load_questions
 from qa.retrieve.engine import Retrieval
 from qa.types import Passage
 
@@ -47,9 +51,8 @@ def story_of(source: str) -> str:
     return m.group(1) if m else source
 
 
-def answer_span(q: Question, text: str) -> tuple[int, int] | None:
-    """The first key term inside the gold quote, as absolute offsets in the article."""
-    g = q.gold[0]
+def answer_span(q: Question, text: str, g: Gold) -> tuple[int, int] | None:
+    """The first key term inside the gold quote ``g``, as absolute offsets in the article."""
     quote = text[g.start : g.end]
     for term in q.key_terms:
         at = quote.find(term)
@@ -75,29 +78,26 @@ def _example(part: Path, q: Question, w: Passage, retrieval: Retrieval, answer: 
 
 def examples_for_part(part: Path, index: Path, passages: int = ComposerSettings.passages) -> list[Example]:
     """Every window ``ask()`` would read for each question of one folder, labelled."""
-    from qa.answer.ask import ask
-    from qa.retrieve.engine import get_engine, resolve_paths
+    from .composer_grid import retrievals
 
     corpus = part / "articles"
     questions = load_questions(part / "questions.jsonl", corpus)
-    ask(questions[0].question, corpus=corpus, index=index)  # builds the folder's index once
-    engine = get_engine(*resolve_paths(corpus, index))
+    texts = {p.name: p.read_text(encoding="utf-8") for p in corpus.iterdir() if p.is_file()}
     out: list[Example] = []
-    for q in questions:
-        retrieval = engine.retrieve(q.question, 10, None, q.language)
-        windows = reader_windows(retrieval, passages)
-        gold = q.gold[0] if q.gold else None
-        span = None
-        if gold is not None:
-            span = answer_span(q, (corpus / gold.source).read_text(encoding="utf-8"))
-        for w in windows:
+    for item in retrievals(questions, {}, corpus, index):
+        q, retrieval = item.question, item.retrieval
+        spans = [(g, answer_span(q, texts[g.source], g)) for g in q.gold]
+        for w in reader_windows(retrieval, passages):
             if not q.answerable:
                 out.append(_example(part, q, w, retrieval, None, "unanswerable-news"))
-            elif gold is None or span is None or w.source != gold.source:
+                continue
+            mine = [(g, sp) for g, sp in spans if g.source == w.source]
+            if not mine:
                 continue  # another article: it may state the same fact
-            elif w.start <= span[0] and span[1] <= w.end:
-                out.append(_example(part, q, w, retrieval, (span[0] - w.start, span[1] - w.start), "answer"))
-            elif w.end <= gold.start or w.start >= gold.end:
+            inside = [sp for g, sp in mine if sp is not None and w.start <= sp[0] and sp[1] <= w.end]
+            if inside:
+                out.append(_example(part, q, w, retrieval, (inside[0][0] - w.start, inside[0][1] - w.start), "answer"))
+            elif all(w.end <= g.start or w.start >= g.end for g, _ in mine):
                 out.append(_example(part, q, w, retrieval, None, "other-window"))
     return out
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from qa.embed import int8
 from qa.embed.encoders import read_safetensors
-from qa.settings import cache_dir
+from qa.settings import cache_dir, int8_reduce_range
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 def model_path(artefact: Path) -> Path:
     """Where the int8 model of this artefact lives (a new artefact gets a new file)."""
     digest = hashlib.sha256((artefact / "reader.safetensors").read_bytes()).hexdigest()[:16]
-    return cache_dir() / "models" / f"reader-int8f-{digest}.onnx"
+    rr = "-rr" if int8_reduce_range() else ""
+    return cache_dir() / "models" / f"reader-int8f{rr}-{digest}.onnx"
 
 
 def build(reader: Any, artefact: Path, target: Path) -> Path:
@@ -44,7 +45,9 @@ def build(reader: Any, artefact: Path, target: Path) -> Path:
     against 1.8, for about the same time per window.
     """
     trained = {k: v for k, v in read_safetensors(artefact / "reader.safetensors").items() if k.startswith("encoder.")}
-    return int8.build_encoder(target, reader.base.folder, replace=trained, head=(reader.head, reader.head_b))
+    return int8.build_encoder(
+        target, reader.base.folder, replace=trained, head=(reader.head, reader.head_b), reduce_range=int8_reduce_range()
+    )
 
 
 class ReaderSession:

@@ -40,6 +40,7 @@ def build_encoder(
     per_channel: bool = True,
     replace: Mapping[str, np.ndarray] | None = None,
     head: tuple[np.ndarray, np.ndarray] | None = None,
+    reduce_range: bool = False,
 ) -> Path:
     """An encoder: the folder's own BERT, fused by ONNX Runtime's transformer optimizer, in int8.
 
@@ -109,7 +110,7 @@ def build_encoder(
             raise RuntimeError("ONNX Runtime did not fuse the encoder's attention")
         optimized.save_model_to_file(str(fused))
         quantize_dynamic(
-            str(fused), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel,
+            str(fused), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel, reduce_range=reduce_range,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused nodes carry no shape inference
         )  # fmt: skip
         partial.replace(target)  # whole or not at all

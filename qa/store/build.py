@@ -25,7 +25,7 @@ from qa.errors import CorpusError, IndexCorruptError
 from qa.ingest.chunk import embed_text, lexical_text, windows
 from qa.ingest.load import LoadedArticle, content_key, file_digest, list_article_files, read_article
 from qa.ingest.sentences import split_sentences
-from qa.settings import Settings
+from qa.settings import Settings, int8_flavour
 from qa.store.lexical import LexicalIndex
 from qa.store.vectors import VectorIndex
 from qa.text.dictionary import default as dictionaries
@@ -47,7 +47,7 @@ def index_signature(settings: Settings) -> dict[str, object]:
         "lexical": 6,
         "metadata": 4,  # datelines and agency credits of many languages (3: where date and outlet are written)
         "align_layer": settings.align_layer,
-        "int8": "fused" if settings.int8 else False,  # the fused int8 graph (qa/embed/int8.py build_encoder)
+        "int8": int8_flavour() if settings.int8 else False,  # the fused int8 graph (qa/embed/int8.py build_encoder)
         "dictionaries": dictionaries().available(),
         "token_states": token_encoding(),  # PQ codes of one codebook (qa/embed/align.py)
     }

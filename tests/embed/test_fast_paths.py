@@ -73,6 +73,20 @@ def test_the_index_records_the_encoder_precision(monkeypatch) -> None:
     assert index_signature(Settings.from_env()) != exact  # an fp32 index is rebuilt, never mixed with int8 queries
 
 
+def test_int8_weights_keep_7_bits_without_vnni_and_the_index_knows(monkeypatch) -> None:
+    """AVX2's 8-bit products saturate: a CPU without VNNI gets 7-bit weights, and its index is not the other's."""
+    import qa.settings as settings
+    from qa.store.build import index_signature
+
+    monkeypatch.setenv("QA_INT8", "1")
+    monkeypatch.setattr(settings, "cpu_has_vnni", lambda: True)
+    assert not settings.int8_reduce_range()
+    vnni = index_signature(settings.Settings.from_env())
+    monkeypatch.setattr(settings, "cpu_has_vnni", lambda: False)
+    assert settings.int8_reduce_range()
+    assert index_signature(settings.Settings.from_env()) != vnni
+
+
 def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(50, dim)).astype(np.float32)
