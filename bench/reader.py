@@ -51,6 +51,7 @@ ROWS = [
     ("reader alone, no pronoun antecedents", True, ComposerSettings(reader_mode="reader", antecedents=False)),
     ("reader alone, top 3 passages read", True, ComposerSettings(reader_mode="reader", passages=3)),
     ("reader alone, top 8 passages read", True, ComposerSettings(reader_mode="reader", passages=8)),
+    ("learned fusion, top 10 read when the top 5 give no answer", True, ComposerSettings(retry_passages=10)),
 ]
 
 
@@ -78,12 +79,12 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
-            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]]}[args.rows]
+            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [

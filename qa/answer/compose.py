@@ -32,6 +32,10 @@ from qa.types import Article, Citation, Passage
 @dataclass(frozen=True)
 class ComposerSettings:
     passages: int = 5  # top passages whose sentences compete
+    # With the learned fusion: when the top ``passages`` give no answer, read this many before
+    # abstaining (0: never). The gold window of a cross-lingual story often ranks 6th-10th,
+    # behind the question-language versions (training/validation.md, session 15).
+    retry_passages: int = 0
     max_sentences: int = 3
     second_margin: float = 1.5  # further sentences must score within this of the best
     min_similarity: float = 0.78  # best sentence's e5 cosine below this: abstain
@@ -589,6 +593,16 @@ def compose(
 
 
 def compose_learned(
+    retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader, fusion: Fusion
+) -> Composed:
+    """The learned fusion's answer from the top passages, or from more of them (``retry_passages``) before abstaining."""
+    composed = compose_learned_once(retrieval, language, settings, reader, fusion)
+    if composed.abstained and min(settings.retry_passages, len(retrieval.passages)) > settings.passages:
+        return compose_learned_once(retrieval, language, replace(settings, passages=settings.retry_passages), reader, fusion)
+    return composed
+
+
+def compose_learned_once(
     retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader, fusion: Fusion
 ) -> Composed:
     """The learned fusion's answer: its best sentence and those close to it, or an abstention.
