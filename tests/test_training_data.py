@@ -133,3 +133,28 @@ def test_a_news_story_is_named_by_its_number_whatever_the_version() -> None:
 
     assert story_of("03_nl_staking.txt") == story_of("03_de_hafenstreik.txt") == "03"
     assert story_of("notes.txt") == "notes.txt"
+
+
+def _newsqa_folders() -> list:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "training" / "newsqa"
+    return sorted(p for p in root.iterdir() if (p / "questions.jsonl").is_file())
+
+
+def test_every_news_training_question_quotes_its_article_exactly_once() -> None:
+    """Training windows are cut around the gold quote: a quote that is absent or repeated labels the wrong window."""
+    import json
+
+    problems = []
+    for folder in _newsqa_folders():
+        texts = {p.name: p.read_text(encoding="utf-8") for p in (folder / "articles").glob("*.txt")}
+        for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            q = json.loads(line)
+            assert q["answerable"] == bool(q["gold"]), q["id"]
+            for g in q["gold"]:
+                n = texts.get(g["source"], "").count(g["quote"])
+                if n != 1:
+                    problems.append((q["id"], g["source"], n))
+    assert len(_newsqa_folders()) >= 19
+    assert problems == []
