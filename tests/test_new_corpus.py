@@ -33,7 +33,13 @@ ANSWERABLE = [
     pytest.param("Who built the trams of the new T10 line in Lyon?", "lyon_tram.txt", "Alstom", marks=_MISSED),
     ("Quanti passeggeri al giorno dovrebbe trasportare la linea T10?", "lyon_tram.txt", "25 000"),
     ("Why did the Turin cinema museum have to close?", "torino_museo.txt", "antincendio"),
-    ("Ile kosztował remont muzeum kina w Turynie?", "torino_museo.txt", "12 milioni"),
+    pytest.param(
+        "Ile kosztował remont muzeum kina w Turynie?", "torino_museo.txt", "12 milioni",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "issue 14 item 2, open since reader run 6 (session 18): Turin's cost sentence is cited second, after "
+            "Lyon's, for the same reason as the German Valencia question: the cost sentence names no place"
+        )),
+    ),
     ("For which company will the Gdańsk shipyard build the ferries?", "gdansk_stocznia.txt", "Fjordline"),
     ("Wanneer wordt de eerste veerboot uit Gdańsk opgeleverd?", "gdansk_stocznia.txt", "2027"),
     ("When was the hydrogen terminal in Valencia inaugurated?", "valencia_puerto.txt", "inauguró"),

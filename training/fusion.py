@@ -294,11 +294,11 @@ def fit_and_write(dump_paths: list[Path], questions_paths: list[Path], card_path
         return table
     fusion = fit(rows)
     answerable = sum(bool(r["answerable"]) for r in rows)
+    folders = " ".join(q.parent.name for q in questions_paths)
     note = (
-        f"{len(rows)} questions ({answerable} answerable) of the validation corpus, every pool "
-        "(python -m training valcorpus --all --out .cache/valcorpus-all; python -m training fusion-dump; "
-        "python -m training fusion-fit); the abstention threshold keeps false abstention there at "
-        f"{FALSE_RATE}; folds by article in training/validation.md"
+        f"{len(rows)} questions ({answerable} answerable) of {folders}, which this reader never trained on "
+        f"(python -m training fusion-dump --corpus …; python -m training fusion-fit --corpus …); the abstention "
+        f"threshold keeps false abstention there at {FALSE_RATE}; folds in training/validation.md"
     )
     write_fusion(card_path, fusion, note)
     return table + "\n\n" + json.dumps(fusion.to_card(), indent=1)
