@@ -152,6 +152,12 @@ def validate(data: Path, model: Path, *, calibrate: bool = False, limit: int = 2
         card = json.loads(card_path.read_text(encoding="utf-8"))
         card["no_answer_threshold"] = round(threshold, 4)
         card["veto_threshold"] = round(calibrated(results, VETO_FALSE_ABSTENTION), 4)
+        # The card says what its thresholds mean, so a continued run's card is as readable as its parent's.
+        card["calibration"] = (
+            f"on {len(results):,} validation items ({'int8' if reader.session is not None else 'numpy'} path): "
+            f"no-answer threshold, the highest margin keeping false abstention <= {MAX_FALSE_ABSTENTION}; "
+            f"veto threshold, the same for {VETO_FALSE_ABSTENTION}. The lead threshold: lead_calibration"
+        )
         card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     slices = {"all": results, "same language": [r for r in results if not r["cross"]]}
     slices["cross-lingual"] = [r for r in results if r["cross"]]
