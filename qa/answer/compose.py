@@ -25,6 +25,7 @@ from qa.question.expand import city_country, expansions, is_place, places
 from qa.question.hints import month_keys, month_of
 from qa.retrieve.engine import Retrieval, to_passage, zscore
 from qa.text.fold import fold, salient_words, unspaced_letters, words
+from qa.text.langid import detect
 from qa.text.terms import NOUN_CAPITALISING, is_common_word, stem_tokens, term_groups
 from qa.types import Article, Citation, Passage
 
@@ -177,21 +178,51 @@ def with_antecedent(c: Scored, retrieval: Retrieval) -> Scored:
     return c
 
 
+def with_sequel(c: Scored, retrieval: Retrieval, groups: list[set[str]]) -> Scored:
+    """``c`` extended over the next sentence when that one points back and names what the question asks, c not.
+
+    "Bayramov … demanding that Armenia change its constitution." answers "What did he call the only
+    obstacle…?", but only the next sentence, "He said that is the only obstacle…", ties it to the
+    question; quoted alone, the answer reads as unrelated to what was asked.
+    """
+    data = retrieval.data
+    row = data.sentence_rows.get((c.source, c.start, c.end))
+    if row is None or row + 1 >= len(data.sentence_sources) or data.sentence_sources[row + 1] != c.source:
+        return c
+    lang = data.articles[c.source].lang
+    for chunk_id in range(max(0, c.passage.chunk_id - 1), min(len(data.chunks), c.passage.chunk_id + 2)):
+        if {row, row + 1} <= set(data.chunk_sentences[chunk_id]):
+            passage = to_passage(data, chunk_id, c.passage.score)
+            end = int(data.sentences[row + 1][1])
+            sequel = sentence_text(passage, int(data.sentences[row + 1][0]), end)
+            if refers_back(sequel, lang) and term_coverage(groups, sequel, lang) > term_coverage(groups, c.text, lang):
+                return replace(c, end=end, passage=passage)
+            return c
+    return c
+
+
 def overlaps(a: Scored, b: Scored) -> bool:
     """Whether two quotes share characters of one article (quotes of an answer never do)."""
     return a.source == b.source and a.start < b.end and b.start < a.end
 
 
-def with_antecedents(chosen: list[Scored], retrieval: Retrieval) -> list[Scored]:
+def with_antecedents(chosen: list[Scored], retrieval: Retrieval, language: str | None = None) -> list[Scored]:
     """Each quote that points back, extended over its antecedent; an antecedent quoted on its own merges into it.
 
     "During a visit to Ankara, Bayramov accused…" and "He said that is the only
     obstacle…" chosen as two quotes read as one passage, at the place of the first.
+    A quote that does not point back takes the next sentence when that one points
+    back to it and names more of the question (:func:`with_sequel`).
     Quotes never overlap: an extension that would overlap another quote is not made.
     """
+    data = retrieval.data
+    language = language or detect(retrieval.question, fallback="en")
+    groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()}, data.names())
     out: list[Scored] = []
     for c in chosen:
         e = with_antecedent(c, retrieval)
+        if e is c:
+            e = with_sequel(c, retrieval, groups)
         overlapping = [i for i, o in enumerate(out) if overlaps(o, e)]
         if not overlapping:
             out.append(e)
@@ -633,7 +664,7 @@ def compose_learned_once(
         (replace(c, score=float(x)) for c, x in zip(candidates, scores)), key=lambda c: -c.score
     )  # fmt: skip
     chosen = select(rescored, replace(settings, second_margin=fusion.quote_margin))
-    return render(retrieval, language, with_antecedents(chosen, retrieval), kind)
+    return render(retrieval, language, with_antecedents(chosen, retrieval, language), kind)
 
 
 def compose_read(
@@ -671,7 +702,7 @@ def compose_read(
     # "which agency" answer's credit line); the reader alone decides what answers.
     kind = expected_type(retrieval.question, language) if settings.metadata_citations else None
     if settings.antecedents:
-        chosen = with_antecedents(chosen, retrieval)
+        chosen = with_antecedents(chosen, retrieval, language)
     return render(retrieval, language, chosen, kind)
 
 
@@ -774,7 +805,7 @@ def compose_rules(
     if ordered is None:
         return Composed(abstain_message(language), [], True)
     chosen = select(ordered, settings)
-    return render(retrieval, language, with_antecedents(chosen, retrieval), expected_type(retrieval.question, language))
+    return render(retrieval, language, with_antecedents(chosen, retrieval, language), expected_type(retrieval.question, language))
 
 
 def rules_verdict(
