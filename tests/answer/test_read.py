@@ -226,6 +226,8 @@ def test_a_filter_that_leaves_no_answer_abstains(seed_index) -> None:
         # (the Spanien sentence) until session 14 (reader_question, passage-level anchors).
         ("Why did Aliyev skip the Granada talks?", "Who was supposed to mediate them?"),
         ("Warum hat Alijew die Gespräche in Granada abgesagt?", "Wer sollte sie vermitteln?"),
+        # An ellipsis with no object at all; with reader run 2 it quoted a Dutch Aliyev sentence (docs/followups.md).
+        ("¿Por qué Aliyev no fue a Granada?", "¿Quién debía mediar?"),
     ],
 )
 def test_a_follow_up_is_read_next_to_the_previous_answer(seed_index, first_question: str, follow_up: str) -> None:
