@@ -158,3 +158,25 @@ def test_every_news_training_question_quotes_its_article_exactly_once() -> None:
                     problems.append((q["id"], g["source"], n))
     assert len(_newsqa_folders()) >= 19
     assert problems == []
+
+
+def test_a_no_answer_row_is_its_answer_window_without_the_answering_sentence(tmp_path) -> None:
+    import json
+
+    from training.removed_evidence import KIND, build, without_evidence
+
+    window = "Talks broke down. Velora asked 40 million euros. The court named a trustee."
+    sentences = [(0, 17), (18, 48), (49, 75)]
+    row = {"qid": "q1", "title": "t", "question": "How much?", "window": window, "answer": (31, 41), "sentences": sentences, "kind": "answer"}
+    made = without_evidence(row)
+    assert made is not None and made["answer"] is None and made["kind"] == KIND and made["title"] == "t"
+    assert made["window"] == "Talks broke down. The court named a trustee."
+    assert [made["window"][s:e] for s, e in made["sentences"]] == ["Talks broke down.", "The court named a trustee."]
+    # No row where the answer still stands in what is left, nor from a row without an answer or without neighbours.
+    twice = {**row, "window": window[:49] + "It was 40 million.", "sentences": [(0, 17), (18, 48), (49, 67)]}
+    assert without_evidence(twice) is None
+    assert without_evidence({**row, "answer": None}) is None
+    assert without_evidence({**row, "window": window[18:48], "answer": (13, 23), "sentences": [(0, 30)]}) is None
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(json.dumps(r) for r in (row, {**row, "answer": None})) + "\n", encoding="utf-8")
+    assert build(rows, tmp_path / "out.jsonl")["made"] == 1

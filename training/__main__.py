@@ -9,6 +9,7 @@
     python -m training fusion-dump    # the composer's candidates and features there (training/fusion.py)
     python -m training fusion-fit     # the learned fusion: cross-validated table, then fitted into the reader card
     python -m training news-data      # reader examples from training/newsqa/, cut as ask() reads (training/newsdata.py)
+    python -m training removed-evidence  # no-answer rows: answer windows with the answering sentence cut out
 
 The whole run (data ~3 min, training about 80 min, evaluation ~3 min) fits
 this 2-core machine; see DATA.md for the sources and README for the figures.
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     nd.add_argument("--parts", nargs="+", default=["p1", "p2", "p3", "p4"])
     nd.add_argument("--out", type=Path, default=ROOT / ".cache" / "reader-news" / "train.jsonl")
     nd.add_argument("--index-root", type=Path, default=ROOT / ".cache" / "newsqa-index")
+    re_ = sub.add_parser("removed-evidence", help="no-answer rows: answer windows with the answering sentence cut out")
+    re_.add_argument("--rows", type=Path, required=True, help="a training rows file (data or news-data)")
+    re_.add_argument("--out", type=Path, required=True)
     e = sub.add_parser("evaluate", help="validation table of a trained reader")
     e.add_argument("--data", type=Path, default=DEFAULT_DATA)
     e.add_argument("--model", type=Path, default=DEFAULT_OUT)
@@ -104,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         from .newsdata import build as build_news
 
         print(json.dumps(build_news(args.parts, args.out, args.index_root), indent=1))
+    elif args.command == "removed-evidence":
+        from .removed_evidence import build as build_removed
+
+        print(json.dumps(build_removed(args.rows, args.out), indent=1))
     elif args.command == "valcorpus":
         from .valcorpus import build as build_valcorpus
 
