@@ -161,6 +161,19 @@ def refers_back(sentence: str, lang: str) -> bool:
     return bool(first) and first[0].casefold() in _BACK_REFERENCES.get(lang, "").split()
 
 
+def neighbour_passage(c: Scored, data: store.IndexData, rows: set[int]) -> Passage | None:
+    """The passage of a chunk near ``c``'s that holds every sentence row in ``rows`` (None if none does).
+
+    Windows are two sentences with a stride of one: a neighbour of c's passage holds c and the sentence
+    before or after it.
+    """
+    around = range(max(0, c.passage.chunk_id - 2), min(len(data.chunks), c.passage.chunk_id + 2))
+    for chunk_id in around:
+        if rows <= set(data.chunk_sentences[chunk_id]):
+            return to_passage(data, chunk_id, c.passage.score)
+    return None
+
+
 def with_antecedent(c: Scored, retrieval: Retrieval) -> Scored:
     """``c`` extended back over the previous sentence when it refers to it."""
     data = retrieval.data
@@ -169,13 +182,8 @@ def with_antecedent(c: Scored, retrieval: Retrieval) -> Scored:
         return c
     if not refers_back(c.text, data.articles[c.source].lang):
         return c
-    start = int(data.sentences[row - 1][0])
-    # Windows are two sentences with a stride of one: a neighbour of c's passage holds both.
-    around = range(max(0, c.passage.chunk_id - 2), min(len(data.chunks), c.passage.chunk_id + 2))
-    for chunk_id in around:
-        if {row - 1, row} <= set(data.chunk_sentences[chunk_id]):
-            return replace(c, start=start, passage=to_passage(data, chunk_id, c.passage.score))
-    return c
+    passage = neighbour_passage(c, data, {row - 1, row})
+    return c if passage is None else replace(c, start=int(data.sentences[row - 1][0]), passage=passage)
 
 
 def with_sequel(c: Scored, retrieval: Retrieval, groups: list[set[str]]) -> Scored:
@@ -189,15 +197,14 @@ def with_sequel(c: Scored, retrieval: Retrieval, groups: list[set[str]]) -> Scor
     row = data.sentence_rows.get((c.source, c.start, c.end))
     if row is None or row + 1 >= len(data.sentence_sources) or data.sentence_sources[row + 1] != c.source:
         return c
+    passage = neighbour_passage(c, data, {row, row + 1})
+    if passage is None:
+        return c
     lang = data.articles[c.source].lang
-    for chunk_id in range(max(0, c.passage.chunk_id - 1), min(len(data.chunks), c.passage.chunk_id + 2)):
-        if {row, row + 1} <= set(data.chunk_sentences[chunk_id]):
-            passage = to_passage(data, chunk_id, c.passage.score)
-            end = int(data.sentences[row + 1][1])
-            sequel = sentence_text(passage, int(data.sentences[row + 1][0]), end)
-            if refers_back(sequel, lang) and term_coverage(groups, sequel, lang) > term_coverage(groups, c.text, lang):
-                return replace(c, end=end, passage=passage)
-            return c
+    end = int(data.sentences[row + 1][1])
+    sequel = sentence_text(passage, int(data.sentences[row + 1][0]), end)
+    if refers_back(sequel, lang) and term_coverage(groups, sequel, lang) > term_coverage(groups, c.text, lang):
+        return replace(c, end=end, passage=passage)
     return c
 
 
