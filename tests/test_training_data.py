@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
+from qa.answer.fusion import CANDIDATE_FEATURES
 from training.crosslingual import linked_by_id, parallel_paragraphs
 from training.data import Question
+from training.fusion import fit_and_write, fit_scorer, load_rows
 from training.validate import groups
 
 
@@ -180,3 +186,35 @@ def test_a_no_answer_row_is_its_answer_window_without_the_answering_sentence(tmp
     rows = tmp_path / "rows.jsonl"
     rows.write_text("\n".join(json.dumps(r) for r in (row, {**row, "answer": None})) + "\n", encoding="utf-8")
     assert build(rows, tmp_path / "out.jsonl")["made"] == 1
+
+
+def _dump_row(i: int, gold_article: float) -> dict:
+    """A dumped question whose gold candidate is told apart by the ``article`` feature alone."""
+    def candidate(gold: bool) -> dict:
+        features = dict.fromkeys(CANDIDATE_FEATURES, 0.0)
+        features["article"] = gold_article if gold else 0.0
+        return {"source": "a.txt", "features": features, "margin": 0.0, "span": False, "similarity": 0.8, "gold": gold}
+
+    outcome = {"abstained": False, "cited": False, "first": False}
+    return {
+        "file": f"f{i % 5}", "id": f"q{i}", "answerable": i % 3 != 0, "expected": None, "missing_anchors": 0,
+        "default": outcome, "rules": outcome, "candidates": [candidate(False), candidate(True), candidate(False)],
+    }  # fmt: skip
+
+
+def test_the_fusion_fit_learns_a_feature_and_its_ablation_zeroes_it(tmp_path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps(_dump_row(i, 1.0)) + "\n" for i in range(40)), encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("", encoding="utf-8")
+    rows = load_rows([dump], [questions])
+    assert fit_scorer(rows)[CANDIDATE_FEATURES.index("article")] > 1.0
+    card = tmp_path / "reader.json"
+    with_it = fit_and_write([dump], [questions], card, write=False)
+    without = fit_and_write([dump], [questions], card, write=False, without=["article"])
+    assert not card.exists()  # an ablation writes nothing
+    first = [line for line in with_it.splitlines() if line.startswith("| learned choice")][0]
+    ablated = [line for line in without.splitlines() if line.startswith("| learned choice")][0]
+    assert first.split("|")[2].strip() == "1.000" and float(ablated.split("|")[2]) < 1.0
+    with pytest.raises(ValueError, match="not candidate features"):
+        fit_and_write([dump], [questions], card, write=False, without=["no-such-feature"])

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     ff.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_VALCORPUS.with_name("valcorpus-all")],
                     help="the question folders the dumps were made from (their article names make the folds)")
     ff.add_argument("--model", type=Path, default=DEFAULT_OUT)
+    ff.add_argument("--without", nargs="+", default=[], metavar="FEATURE",
+                    help="ablation: these candidate features are set to 0 before fitting (nothing is written)")
     ff.add_argument("--no-write", dest="write", action="store_false", help="print the cross-validation only")
     args = parser.parse_args(argv)
 
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         from .fusion import fit_and_write
 
         questions = [c / "questions.jsonl" for c in args.corpus]
-        print(fit_and_write(args.dump, questions, args.model / "reader.json", args.write))
+        print(fit_and_write(args.dump, questions, args.model / "reader.json", args.write and not args.without, args.without))
     elif args.command == "token-pq":
         from .token_pq import write_codebook
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -286,9 +287,21 @@ def write_fusion(card_path: Path, fusion: Fusion, note: str) -> None:
     update_card(card_path, fusion=fusion.to_card(false_abstention_target=FALSE_RATE, fitted=note))
 
 
-def fit_and_write(dump_paths: list[Path], questions_paths: list[Path], card_path: Path, write: bool = True) -> str:
-    """The cross-validated table; then the fusion fitted on every row, written into the reader's card."""
+def fit_and_write(
+    dump_paths: list[Path], questions_paths: list[Path], card_path: Path, write: bool = True, without: Sequence[str] = ()
+) -> str:
+    """The cross-validated table; then the fusion fitted on every row, written into the reader's card.
+
+    ``without``: candidate features zeroed in every row first, the ablation row of a
+    feature (what the fusion does when it cannot see it).
+    """
     rows = load_rows(dump_paths, questions_paths)
+    unknown = set(without) - set(CANDIDATE_FEATURES)
+    if unknown:
+        raise ValueError(f"not candidate features: {sorted(unknown)}; they are {CANDIDATE_FEATURES}")
+    for row in rows:
+        for c in row["candidates"]:
+            c["features"].update(dict.fromkeys(without, 0.0))
     table = cross_validate(rows)
     if not write:
         return table

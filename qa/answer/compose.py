@@ -11,6 +11,7 @@ threshold alone cannot tell answerable from unanswerable questions.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
@@ -256,6 +257,7 @@ def candidate_sentences(
     rows = np.asarray(list(found.values()))
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
     anchors = retrieval.anchors
+    by_article = data.derived("article_keys", lambda: _article_keys(data)) if anchors else {}
     kind = expected_type(retrieval.question, language)
     groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()}, data.names())
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
@@ -296,6 +298,9 @@ def candidate_sentences(
             # mediate them?" is answered by the sentence after the one that named the talks. Equal on both
             # follow-up benches with or without it; without it the page's corpus quoted the old sentence first.
             "anchors": anchor_coverage(anchors, passage.text if passage.chunk_id < 0 else sentence),
+            # The article the question names: "How much did the Valencia terminal cost?" is answered
+            # by a cost sentence that names no place, in the one article that does name Valencia.
+            "article": key_coverage(anchors, by_article.get(source, frozenset())),
             "rank_prior": 1 / (1 + rank),
             "passage": passage.score,
             "answer_type": float(typed),
@@ -356,9 +361,13 @@ def term_coverage(groups: list[set[str]], sentence: str, lang: str) -> float:
 
 def anchor_coverage(anchors: list[set[str]], sentence: str) -> float:
     """Share of the question's anchors that the sentence mentions (in any spelling)."""
+    return key_coverage(anchors, {fold(w) for w in words(sentence)})
+
+
+def key_coverage(anchors: list[set[str]], keys: Set[str]) -> float:
+    """Share of the question's anchors (each a set of spellings) found among folded ``keys``."""
     if not anchors:
         return 0.0
-    keys = {fold(w) for w in words(sentence)}
     return sum(1 for a in anchors if a & keys) / len(anchors)
 
 

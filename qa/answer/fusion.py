@@ -29,7 +29,7 @@ from qa.question.answertype import DATE, NUMBER
 
 CANDIDATE_FEATURES = (
     "e5", "reader", "anchors", "rank_prior", "passage", "answer_type", "terms", "hinted",
-    "margin", "span", "typed_required",
+    "margin", "span", "typed_required", "article",
 )  # fmt: skip
 QUESTION_FEATURES = (
     "top_p", "gap", "max_margin", "top_margin", "top_similarity", "missing", "untyped_required",
@@ -68,7 +68,7 @@ def candidate_matrix(candidates: Sequence[Candidate], expected: str | None) -> n
         m = c.margin if c.margin is not None and np.isfinite(c.margin) else floor
         rows.append(
             [f["e5"], f["reader"], f["anchors"], f["rank_prior"], f["passage"], f["answer_type"], f["terms"],
-             f["hinted"], scaled_margin(m), float(c.span), f["answer_type"] * required]
+             f["hinted"], scaled_margin(m), float(c.span), f["answer_type"] * required, f["article"]]
         )  # fmt: skip
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(CANDIDATE_FEATURES))
 

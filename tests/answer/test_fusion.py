@@ -12,7 +12,7 @@ from helpers import ask_with_fresh_engine
 from qa.answer.fusion import CANDIDATE_FEATURES, QUESTION_FEATURES, Candidate, Fusion, candidate_matrix, question_vector
 from qa.answer.read import READER_DIR
 
-FEATURES = {"e5": 1.0, "reader": 0.5, "anchors": 1.0, "rank_prior": 1.0, "passage": 0.2, "answer_type": 1.0, "terms": 0.5, "hinted": 0.0}
+FEATURES = {"e5": 1.0, "reader": 0.5, "anchors": 1.0, "rank_prior": 1.0, "passage": 0.2, "answer_type": 1.0, "terms": 0.5, "hinted": 0.0, "article": 1.0}
 
 
 def fusion(**changes: float) -> Fusion:
