@@ -242,12 +242,20 @@ def with_antecedents(chosen: list[Scored], retrieval: Retrieval, language: str |
 
 
 def candidate_sentences(
-    retrieval: Retrieval, settings: ComposerSettings, language: str = "en", reader: Reader | None = None
+    retrieval: Retrieval,
+    settings: ComposerSettings,
+    language: str = "en",
+    reader: Reader | None = None,
+    *,
+    named: bool = False,
 ) -> list[Scored]:
-    """Every sentence of the top passages, scored against the question (and by the reader, when given)."""
+    """Every sentence of the top passages, scored against the question (and by the reader, when given).
+
+    ``named``: also the further passages of the article the question names (``read_passages``).
+    """
     data = retrieval.data
     seen: dict[tuple[str, int, int], tuple[int, Passage]] = {}
-    for rank, p in enumerate(retrieval.passages[: settings.passages]):
+    for rank, p in read_passages(retrieval, settings.passages, named):
         for s, e in p.sentences:
             seen.setdefault((p.source, s, e), (rank, p))
     found = {k: r for k in seen if (r := data.sentence_rows.get(k)) is not None}
@@ -275,7 +283,7 @@ def candidate_sentences(
     margins: dict[tuple[str, int, int], float] = {}
     read = np.zeros(len(keys))
     if reader is not None and (settings.reader_weight or settings.reader_veto or settings.reader_mode == "learned"):
-        margins, spans = reader_sentences(retrieval, reader, settings)
+        margins, spans = reader_sentences(retrieval, reader, settings, named)
         found = np.asarray([margins.get(k, np.nan) for k in keys])
         if np.isfinite(found).any():
             finite = np.isfinite(found)
@@ -333,10 +341,10 @@ def feature_weights(settings: ComposerSettings) -> dict[str, float]:
 
 
 def reader_sentences(
-    retrieval: Retrieval, reader: Reader, settings: ComposerSettings
+    retrieval: Retrieval, reader: Reader, settings: ComposerSettings, named: bool = False
 ) -> tuple[dict[tuple[str, int, int], float], dict[tuple[str, int, int], tuple[int, int]]]:
     """The reader's margin for each sentence of the top windows, and its answer span where it beats no-answer."""
-    windows = reader_windows(retrieval, settings.passages)
+    windows = reader_windows(retrieval, settings.passages, named)
     relative = [[(s - w.start, e - w.start) for s, e in w.sentences] for w in windows]
     margins: dict[tuple[str, int, int], float] = {}
     spans: dict[tuple[str, int, int], tuple[int, int]] = {}
@@ -664,7 +672,7 @@ def compose_learned_once(
     weight: on the validation corpus it refused 66 unanswerable questions for 8
     answerable ones).
     """
-    candidates = candidate_sentences(retrieval, settings, language, reader)
+    candidates = candidate_sentences(retrieval, settings, language, reader, named=True)
     if not candidates:
         return Composed(abstain_message(language), [], True)
     kind = expected_type(retrieval.question, language)
@@ -674,13 +682,23 @@ def compose_learned_once(
         missing = missing_anchors(retrieval, settings, language)
         if missing or fusion.abstains(views, scores, kind, len(missing)):
             return Composed(abstain_message(language), [], True)
-    elif rules_verdict(candidates, retrieval, language, settings, reader) is None:
+    elif rules_verdict(top_candidates(candidates, retrieval, language, settings, reader), retrieval, language, settings, reader) is None:
+        # The named article's further passages widen the choice, not the hand rules' verdict.
         return Composed(abstain_message(language), [], True)
     rescored = sorted(
         (replace(c, score=float(x)) for c, x in zip(candidates, scores)), key=lambda c: -c.score
     )  # fmt: skip
     chosen = select(rescored, replace(settings, second_margin=fusion.quote_margin))
     return render(retrieval, language, with_antecedents(chosen, retrieval, language), kind)
+
+
+def top_candidates(
+    candidates: list[Scored], retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader
+) -> list[Scored]:
+    """The candidates of the top passages alone: ``candidates`` when no further passage was read."""
+    if len(read_passages(retrieval, settings.passages)) == min(settings.passages, len(retrieval.passages)):
+        return candidates
+    return candidate_sentences(retrieval, settings, language, reader)
 
 
 def compose_read(
@@ -780,7 +798,34 @@ def _chunks_by_source(data: store.IndexData) -> dict[str, list[int]]:
     return table
 
 
-def reader_windows(retrieval: Retrieval, n: int) -> list[Passage]:
+def read_passages(retrieval: Retrieval, n: int, named: bool = True) -> list[tuple[int, Passage]]:
+    """The top ``n`` passages with their ranks, and the named article's further passages among the retrieved.
+
+    When some but not all of the retrieved articles mention every name of the
+    question ("the T10 line in Lyon"), the question is about those: their
+    passages further down are read too. Without it a window whose words match
+    the question badly across languages ("Les rames ont été fabriquées par
+    Alstom" for "Who built the trams") ranked 8th and was never read, while the
+    five read were the named article's lead and other articles' leads.
+    """
+    top = list(enumerate(retrieval.passages[:n]))
+    further = list(enumerate(retrieval.passages))[n:]
+    anchors = retrieval.anchors
+    if not named or not anchors or not further:
+        return top
+    data = retrieval.data
+    by_article = data.derived("article_keys", lambda: _article_keys(data))
+    sources = {p.source for p in retrieval.passages}
+    named = {s for s in sources if key_coverage(anchors, by_article.get(s, frozenset())) == 1.0}
+    if not named or named == sources:
+        return top
+    return top + [(rank, p) for rank, p in further if p.source in named][: _NAMED_EXTRA]
+
+
+_NAMED_EXTRA = 3  # further passages of the named article read at most
+
+
+def reader_windows(retrieval: Retrieval, n: int, named: bool = False) -> list[Passage]:
     """The top ``n`` passages, each extended by its article's next sentence (answers often follow the match).
 
     Overlapping windows of one article stay apart: read as one window of up to four
@@ -790,7 +835,7 @@ def reader_windows(retrieval: Retrieval, n: int) -> list[Passage]:
     data = retrieval.data
     out: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
-    for p in retrieval.passages[:n]:
+    for _, p in read_passages(retrieval, n, named):
         if 0 <= p.chunk_id < len(data.chunks):  # (passages built around earlier citations are read as they are)
             chunk = data.chunks[p.chunk_id]
             nxt = data.chunks[p.chunk_id + 1] if p.chunk_id + 1 < len(data.chunks) else None
