@@ -19,6 +19,7 @@ import json
 import logging
 import sys
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,7 @@ QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 MAX_QUESTION_TOKENS = 48
 MAX_TOKENS = 256
 MAX_ANSWER_TOKENS = 30
+RECENT_READINGS = 256  # inputs whose logits the reader keeps (about 2 KB each)
 READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,9 @@ class Reader:
             except (KeyError, ValueError, TypeError) as exc:
                 self.fusion_error = f"the card's fusion block is unusable ({exc}); the hand-weighted composer answers"
         self._lock = threading.Lock()
+        # Logits of recent inputs: a window read again for the same question (the composer's top
+        # passages, once with the named article's further ones and once without) is not run twice.
+        self._recent: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None
 
@@ -183,7 +188,12 @@ class Reader:
                 # One window per run, unpadded. Padding a batch to its longest window cost a third
                 # more time on the bench questions, and the int8 graph scales activations per run,
                 # so in a batch a window's reading moved with whatever else was retrieved.
-                logits = self.logits([e.ids])[0]
+                key = tuple(e.ids)
+                logits = self._recent.get(key)
+                if logits is None:
+                    logits = self._recent[key] = self.logits([e.ids])[0]
+                    if len(self._recent) > RECENT_READINGS:
+                        self._recent.popitem(last=False)
                 out.append(self._reading(r, e, logits, windows[r], sentences[r] if sentences else []))
         return out
 

@@ -73,6 +73,19 @@ def test_reader_finds_the_answer_across_languages(reader: Reader) -> None:
     assert "Macron" in window[reading.start : reading.end] or "Scholz" in window[reading.start : reading.end]
 
 
+def test_a_window_read_again_is_not_run_again_and_reads_the_same(reader: Reader, monkeypatch) -> None:
+    question = "Who was supposed to mediate the talks in Granada?"
+    first = reader.read(question, [MEDIATORS])
+    runs = []
+    original = reader.logits
+    monkeypatch.setattr(reader, "logits", lambda batch: runs.append(batch) or original(batch))
+    again = reader.read(question, ["Another window entirely.", MEDIATORS])
+    assert len(runs) == 1  # only the new window ran
+    assert again[1].window == 1 and (again[1].start, again[1].end, again[1].margin) == (
+        first[0].start, first[0].end, first[0].margin,
+    )  # fmt: skip
+
+
 def test_spans_are_exact_substrings_inside_their_citation(seed_index) -> None:
     from qa import ask
 
