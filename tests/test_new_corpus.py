@@ -139,12 +139,12 @@ def test_the_named_articles_further_passages_are_read_and_nothing_else(new_index
 
     engine = get_engine(*resolve_paths(*new_index))
     retrieval = engine.retrieve("Who built the trams of the new T10 line in Lyon?", 10, None, "en")
-    top = read_passages(retrieval, 5, named=False)
-    wider = read_passages(retrieval, 5)
+    top = read_passages(retrieval, 5)
+    wider = read_passages(retrieval, 5, named=True)
     assert [r for r, _ in top] == [0, 1, 2, 3, 4]
     extra = wider[len(top) :]
     assert extra and all(p.source == "lyon_tram.txt" and r >= 5 for r, p in extra)
     assert any("Alstom" in p.text for _, p in extra)
     # No name that singles out an article: nothing further is read.
     plain = engine.retrieve("What did it cost?", 10, None, "en")
-    assert read_passages(plain, 5) == read_passages(plain, 5, named=False)
+    assert read_passages(plain, 5, named=True) == read_passages(plain, 5)

@@ -696,7 +696,7 @@ def top_candidates(
     candidates: list[Scored], retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader
 ) -> list[Scored]:
     """The candidates of the top passages alone: ``candidates`` when no further passage was read."""
-    if len(read_passages(retrieval, settings.passages)) == min(settings.passages, len(retrieval.passages)):
+    if len(read_passages(retrieval, settings.passages, named=True)) == min(settings.passages, len(retrieval.passages)):
         return candidates
     return candidate_sentences(retrieval, settings, language, reader)
 
@@ -798,7 +798,7 @@ def _chunks_by_source(data: store.IndexData) -> dict[str, list[int]]:
     return table
 
 
-def read_passages(retrieval: Retrieval, n: int, named: bool = True) -> list[tuple[int, Passage]]:
+def read_passages(retrieval: Retrieval, n: int, named: bool = False) -> list[tuple[int, Passage]]:
     """The top ``n`` passages with their ranks, and the named article's further passages among the retrieved.
 
     When some but not all of the retrieved articles mention every name of the
@@ -816,10 +816,10 @@ def read_passages(retrieval: Retrieval, n: int, named: bool = True) -> list[tupl
     data = retrieval.data
     by_article = data.derived("article_keys", lambda: _article_keys(data))
     sources = {p.source for p in retrieval.passages}
-    named = {s for s in sources if key_coverage(anchors, by_article.get(s, frozenset())) == 1.0}
-    if not named or named == sources:
+    naming = {s for s in sources if key_coverage(anchors, by_article.get(s, frozenset())) == 1.0}
+    if not naming or naming == sources:
         return top
-    return top + [(rank, p) for rank, p in further if p.source in named][: _NAMED_EXTRA]
+    return top + [(rank, p) for rank, p in further if p.source in naming][: _NAMED_EXTRA]
 
 
 _NAMED_EXTRA = 3  # further passages of the named article read at most
