@@ -106,17 +106,20 @@ def write_corpus(folder: Path, target_chunks: int, seed: int = SEED) -> int:
 # ------------------------------------------------------------ real pipeline ---
 
 
-def child_build(corpus: Path, index: Path | str) -> dict:
+def child_build(corpus: Path, index: Path | str, reuse: Path | None = None) -> dict:
+    """A build from scratch, or with ``reuse`` a copy of that (file) index's rows: nothing embedded."""
     from qa.settings import Settings
     from qa.store.build import build_index
 
     settings = Settings.from_env(corpus=corpus, index=index)
     t = time.perf_counter()
-    summary = build_index(settings=settings, force=True)
+    summary = build_index(settings=settings, force=reuse is None, reuse=reuse)
     seconds = time.perf_counter() - t
     return {
         "chunks": summary.chunks,
         "articles": summary.articles,
+        "embedded_chunks": summary.embedded_chunks,
+        "copied_from": str(reuse) if reuse else None,
         "build_s": seconds,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -202,7 +205,10 @@ def database_size_mb(url: str) -> tuple[float, float]:
     return size / 2**20, rss / 2**20
 
 
-def pipeline_rows(sizes: list[int], repeat: int, work: Path, backend: str = "files", server=None) -> list[dict]:
+def pipeline_rows(
+    sizes: list[int], repeat: int, work: Path, backend: str = "files", server=None, reuse_files: bool = False
+) -> list[dict]:
+    """``reuse_files``: a database row copies the file index of the same size (kept with --work), not re-embedding."""
     from qa.store import pgserver_local, postgres
 
     rows = []
@@ -214,7 +220,10 @@ def pipeline_rows(sizes: list[int], repeat: int, work: Path, backend: str = "fil
             index = pgserver_local.database_url(server, f"scale_{n}")
             postgres.drop_all(index)
         articles = write_corpus(corpus, n) if not corpus.exists() else len(list(corpus.iterdir()))
-        built = run_child("_build", str(corpus), index)
+        source = work / f"index-{n}"
+        if backend != "files" and reuse_files and not (source / "CURRENT").is_file():
+            raise SystemExit(f"--reuse-files: no file index at {source}; build it first with --backends files")
+        built = run_child("_build", str(corpus), index, *([str(source)] if backend != "files" and reuse_files else []))
         served = run_child("_serve", str(corpus), index, str(repeat))
         if backend == "files":
             disk, db_rss = du_mb(Path(index) / (Path(index) / "CURRENT").read_text().strip()), 0.0
@@ -364,7 +373,7 @@ def markdown(pipeline: list[dict], vectors: list[dict], extrapolate: list[int]) 
         for r in pipeline:
             s = r["serve"]
             lines.append(
-                f"| {r['backend']} | {r['chunks']:,} | {r['articles']:,} | {r['build_s']:.1f} | {r['chunks_per_s']:.1f} | "
+                f"| {r['backend']}{' (copied, nothing embedded)' if r.get('copied_from') else ''} | {r['chunks']:,} | {r['articles']:,} | {r['build_s']:.1f} | {r['chunks_per_s']:.1f} | "
                 f"{s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['recall@10']:.3f} | {s['peak_rss_mb']:.0f} | "
                 f"{s['ask_p50_ms']:.0f} | {s['ask_peak_rss_mb']:.0f} | {r['db_server_rss_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['disk_mb']:.1f} | {s['index_kind']} |"
             )
@@ -407,6 +416,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder, removed)")
     parser.add_argument("--backends", default="files", help="files, postgresql, or both comma-separated")
+    parser.add_argument(
+        "--reuse-files",
+        action="store_true",
+        help="database rows copy the file index of the same size from --work (build time is then a copy's)",
+    )
     args = parser.parse_args()
     ints = lambda s: [int(float(x)) for x in s.split(",") if x.strip()]  # noqa: E731
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scale-"))
@@ -419,14 +433,17 @@ def main() -> None:
                 from qa.store import pgserver_local
 
                 server = pgserver_local.start(work / "pg")
-            pipeline += pipeline_rows(ints(args.real), args.repeat, work, backend, server)
+            pipeline += pipeline_rows(ints(args.real), args.repeat, work, backend, server, args.reuse_files)
         vectors = vector_rows(ints(args.vectors), args.repeat, work)
     finally:
         if server is not None:
             server.cleanup()
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    extrapolate = [n for n in ints(args.extrapolate) if pipeline and n > pipeline[-1]["chunks"]]
+    # A copied row's rate is a copy's, not a build's: nothing to extrapolate a build from.
+    extrapolate = [
+        n for n in ints(args.extrapolate) if pipeline and n > pipeline[-1]["chunks"] and not pipeline[-1].get("copied_from")
+    ]
     print(markdown(pipeline, vectors, extrapolate))
     if args.json:
         args.json.write_text(json.dumps({"pipeline": pipeline, "vectors": vectors}, indent=1))
@@ -438,7 +455,7 @@ def child(argv: list[str]) -> None:
     from qa.settings import index_location
 
     if cmd == "_build":
-        out = child_build(Path(rest[0]), index_location(rest[1]))
+        out = child_build(Path(rest[0]), index_location(rest[1]), Path(rest[2]) if len(rest) > 2 else None)
     elif cmd == "_serve":
         out = child_serve(Path(rest[0]), index_location(rest[1]), int(rest[2]))
     elif cmd == "_vec_build":

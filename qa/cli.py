@@ -42,7 +42,7 @@ def _paths(args: argparse.Namespace) -> dict:
 def cmd_build(args: argparse.Namespace) -> int:
     from qa.store.build import build_index
 
-    summary = build_index(**_paths(args), force=args.force, progress=_progress_bar(), ray=args.ray)
+    summary = build_index(**_paths(args), force=args.force, progress=_progress_bar(), ray=args.ray, reuse=args.reuse)
     print(
         f"{summary.articles} articles, {summary.chunks} chunks "
         f"({summary.embedded_chunks} embedded now; added {len(summary.added)}, updated {len(summary.updated)}, "
@@ -190,7 +190,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     if not added:
         print(f"error: nothing was added ({len(skipped)} file(s) skipped)", file=sys.stderr)
         return 1
-    return cmd_build(argparse.Namespace(**{**vars(args), "force": False}))
+    # `add` has none of build's own options: an update in this process, from this index.
+    return cmd_build(argparse.Namespace(**{**vars(args), "force": False, "ray": None, "reuse": None}))
 
 
 def _filters(args: argparse.Namespace) -> dict | None:
@@ -236,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="ADDRESS",
         help="embed on a Ray cluster at ADDRESS (without one, a local cluster with one worker per core)",
+    )
+    p.add_argument(
+        "--from",
+        dest="reuse",
+        metavar="INDEX",
+        help="start from another index of this corpus (a folder or postgresql:// URL): copy its vectors, embed only what changed",
     )
     p.set_defaults(func=cmd_build)
 

@@ -93,3 +93,14 @@ def test_search_prints_a_readable_table_and_json_for_scripts(
     assert [(r["source"], r["score"], r["start"], r["end"]) for r in rows] == [
         (h.source, h.score, h.start, h.end) for h in HITS
     ]
+
+
+def test_add_indexes_what_it_added(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end, with the real build: `add` passed build a namespace without build's options and crashed."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    files = _files(tmp_path / "in", porto_txt=GOOD.encode())
+    assert main(["add", *files, "--corpus", str(corpus), "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "added porto.txt" in out and "1 articles" in out
+    assert (index / "CURRENT").is_file()

@@ -21,11 +21,11 @@ import numpy as np
 from qa import store
 from qa.embed.align import TokenStates, quantise, token_encoding
 from qa.embed.encoders import get_embedder
-from qa.errors import CorpusError, IndexCorruptError
+from qa.errors import CorpusError, IndexCorruptError, QAError
 from qa.ingest.chunk import embed_text, lexical_text, windows
 from qa.ingest.load import LoadedArticle, content_key, file_digest, list_article_files, read_article
 from qa.ingest.sentences import split_sentences
-from qa.settings import Settings, int8_flavour
+from qa.settings import Settings, index_location, int8_flavour
 from qa.store.lexical import LexicalIndex
 from qa.store.vectors import VectorIndex
 from qa.text.dictionary import default as dictionaries
@@ -104,14 +104,15 @@ def _segment(
     return windows(loaded.text, sentences, settings.chunking), sentences
 
 
-def _open_current(settings: Settings) -> tuple[store.IndexData | None, str]:
+def _open_current(settings: Settings, source: store.Location | None = None) -> tuple[store.IndexData | None, str]:
+    """The generation a build starts from: the index's own, or ``source``'s (another index, even another backend)."""
     try:
-        current = store.load(settings.index)
+        current = store.load(settings.index if source is None else source)
     except IndexCorruptError as exc:
         log.warning("rebuilding: %s", exc)
         return None, str(exc)
     if current is None:
-        return None, "no index yet"
+        return None, "no index yet" if source is None else f"no index at {store.describe(source)}"
     if current.manifest.get("signature") != index_signature(settings):
         return None, "index was built with another model or chunking settings"
     try:
@@ -143,6 +144,7 @@ def build_index(
     force: bool = False,
     progress: Progress | None = None,
     ray: str | None = None,
+    reuse: store.Location | None = None,
 ) -> BuildSummary:
     """Bring ``index`` in step with ``corpus``; return what changed.
 
@@ -150,6 +152,13 @@ def build_index(
     is a cluster address (qa/embed/ray_pool.py). Raises CorpusError when the
     folder is missing or holds no usable article (the previous index, if any,
     is left untouched).
+
+    ``reuse`` starts from another index of the same corpus instead of this
+    one's: its unchanged articles' vectors and token states are carried over,
+    as from this index's own previous generation, and only what changed since
+    is embedded. Embedding is nearly all of a build (10^5 chunks: over an hour
+    here), so moving an archive from the folder index into PostgreSQL (or
+    back) costs a copy, not a re-embedding. The source is only read.
     """
     settings = Settings.from_env(corpus=corpus, index=index) if settings is None else settings
     started = time.perf_counter()
@@ -157,13 +166,26 @@ def build_index(
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     with store.lock(index_dir):
-        current, reason = (None, "forced rebuild") if force else _open_current(settings)
+        reuse = None if reuse is None else index_location(reuse)
+        if reuse is not None and _same_location(reuse, index_dir):
+            reuse = None  # an index reusing itself is a plain update
+        current, reason = (None, "forced rebuild") if force else _open_current(settings, reuse)
+        if reuse is not None and current is None:
+            # Asked to copy, a silent full re-embedding (an hour per 10^5 chunks) would surprise.
+            raise QAError(f"cannot reuse {store.describe(reuse)}: {reason}; build without it to embed from scratch")
         with _embedders(ray, settings) as embed_with:
-            summary = _update(corpus_dir, index_dir, settings, current, progress, embed_with)
+            summary = _update(corpus_dir, index_dir, settings, current, progress, embed_with, copying=reuse is not None)
         summary.rebuilt = current is None
         summary.reason = reason
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _same_location(a: store.Location, b: store.Location) -> bool:
+    a, b = index_location(a), index_location(b)
+    if store.is_database(a) or store.is_database(b):
+        return a == b
+    return Path(a).resolve() == Path(b).resolve()
 
 
 def _update(
@@ -173,7 +195,9 @@ def _update(
     current: store.IndexData | None,
     progress: Progress | None,
     embed_with: Callable[[str], Any] = get_embedder,
+    copying: bool = False,
 ) -> BuildSummary:
+    """``copying``: ``current`` is another index's generation, so it is written here even when nothing changed."""
     stats = file_stats(corpus)
     old_files, old_articles, old_skipped = _previous(current)
 
@@ -231,7 +255,7 @@ def _update(
             f"no usable article in {corpus}"
             + (": " + "; ".join(f"{s.source}: {s.reason}" for s in skipped[:5]) if skipped else " (folder is empty)")
         )
-    unchanged = current is not None and not fresh and not summary.removed and files == old_files
+    unchanged = current is not None and not copying and not fresh and not summary.removed and files == old_files
     if unchanged:
         summary.chunks = len(current.chunks)
         return summary

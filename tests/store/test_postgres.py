@@ -161,3 +161,51 @@ def test_the_page_serves_from_the_database(pg_seeds: tuple[Path, str], monkeypat
     assert not at.exception, [e.value for e in at.exception]
     answer = at.session_state["turns"][-1]["answer"]
     assert answer.citations and not check_citations(answer, corpus)
+
+
+def test_reusing_the_file_index_copies_it_without_embedding(
+    seed_index: tuple[Path, Path], postgres_url: str, tmp_path: Path
+) -> None:
+    corpus, files_index = seed_index
+    grown = tmp_path / "corpus"
+    shutil.copytree(corpus, grown)
+    write_article(grown, "extra.txt", "Valencia port.\n\nThe hydrogen terminal in Valencia opened in March 2025.")
+    before = store.current_generation(files_index)
+    summary = build_index(grown, postgres_url, reuse=files_index)
+    # Only the article the source lacks is embedded; the five seeds' rows are copied.
+    assert summary.added == ["extra.txt"] and summary.articles == 6 and not summary.rebuilt
+    assert 0 < summary.embedded_chunks <= 2
+    assert store.current_generation(files_index) == before  # the source is only read
+    pg, files = store.load(postgres_url), store.load(files_index)
+    by_span = {(c.source, c.start, c.end): i for i, c in enumerate(pg.chunks)}
+    for i, c in enumerate(files.chunks):
+        j = by_span[(c.source, c.start, c.end)]
+        for v in range(len(files.chunk_vectors)):
+            np.testing.assert_array_equal(pg.chunk_vectors[v][[j]], files.chunk_vectors[v][[i]])
+    engine = Engine(Settings.from_env(corpus=grown, index=postgres_url))
+    assert engine.last_build is None or not engine.last_build.changed  # served as copied, not rebuilt
+    assert engine.search("Who supplied the hydrogen terminal in Valencia?", 3)[0].source == "extra.txt"
+
+
+def test_a_database_index_copies_back_into_a_folder(
+    pg_seeds: tuple[Path, str], seed_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    corpus, url = pg_seeds
+    folder = tmp_path / "index"
+    summary = build_index(corpus, folder, reuse=url)
+    assert summary.embedded_chunks == 0 and summary.articles == 5
+    back = Engine(Settings.from_env(corpus=corpus, index=folder))
+    files = Engine(Settings.from_env(corpus=corpus, index=seed_index[1]))
+    assert back.data.dense[0].kind != "hnsw"  # FAISS and BM25 fitted here, from the copied rows
+    for q in QUESTIONS:  # the same rows, so the same ranking as the folder index built by embedding
+        a, b = back.search(q, 5), files.search(q, 5)
+        assert [(p.source, p.start) for p in a] == [(p.source, p.start) for p in b], q
+        np.testing.assert_allclose([p.score for p in a], [p.score for p in b], rtol=1e-5)
+
+
+def test_reusing_a_missing_index_is_an_error_not_a_silent_rebuild(seed_corpus: Path, tmp_path: Path) -> None:
+    from qa.errors import QAError
+
+    with pytest.raises(QAError, match="cannot reuse .*no index"):
+        build_index(seed_corpus, tmp_path / "index", reuse=tmp_path / "nothing")
+    assert not (tmp_path / "index" / "CURRENT").exists()
