@@ -28,7 +28,7 @@ from qa.store.build import build_index, index_signature, is_stale
 from qa.store.filters import Filters, matches
 from qa.text.fold import fold, salient_words, words
 from qa.text.langid import detect
-from qa.text.terms import query_tokens, stem_tokens, term_groups, translated_tokens
+from qa.text.terms import capital_is_ordinary, query_tokens, stem_tokens, term_groups, translated_tokens
 from qa.types import BuildSummary, Passage
 
 _STALE_CHECK_SECONDS = 2.0
@@ -198,7 +198,7 @@ class Engine:
                 alignment = dict(zip(rows, data.tokens.alignment(qtokens, rows).tolist()))
             best = np.asarray([max((alignment[r] for r in data.chunk_sentences[i]), default=0.0) for i in ids])
             fused += self.settings.align_weight * zscore(best, langs)
-        anchors = question_anchors(text, corpus_langs, language)
+        anchors = question_anchors(text, corpus_langs, language, data.names())
         if anchors and self.settings.anchor_weight > 0:
             # Passages that name every person and place asked about (a place also
             # through its country: Granada ~ Spanien) are the likelier answers.
@@ -227,15 +227,21 @@ class Engine:
         return self.retrieve(question, k, filters).passages
 
 
-def question_anchors(question: str, corpus_langs: set[str], language: str = "en") -> list[set[str]]:
+def question_anchors(
+    question: str, corpus_langs: set[str], language: str = "en", names: frozenset[str] = frozenset()
+) -> list[set[str]]:
     """Folded keys of each question anchor, with the country names a place bridges to.
 
     One set per anchor, so "Granada" counts once whether the sentence says
     Granada or Spanien, and a long list of country names cannot dilute it.
     A month is an anchor in every corpus language ("July" ~ "juli", "juillet").
+    A German noun is no anchor ("Straßenbahnen", "Wasserstoff-Terminal"):
+    ``names`` are the words the corpus writes as names (``IndexData.names``).
     """
     out = []
     for word in salient_words(question):
+        if capital_is_ordinary(word, language, names):
+            continue
         keys = {fold(word)}
         month = month_of(word, {language})
         if month is not None:

@@ -485,6 +485,10 @@ def _stem_columns(text: str, lang: str, configs: set[str]) -> tuple[str | None, 
     return config, sorted({t.partition(":")[2] for t in extra} - {""})
 
 
+_GRAPH_BYTES = 600  # an HNSW element's neighbour lists and header (pgvector, m = 16), besides its vector
+_GRAPH_MB_MAX = 2048  # the most a build asks the server for
+
+
 def save(url: str, data: IndexData) -> str:
     """Write ``data`` as a new generation and make it current, in one transaction."""
     name = "g" + uuid.uuid4().hex[:12]
@@ -537,6 +541,11 @@ def save(url: str, data: IndexData) -> str:
                         tokens = np.ascontiguousarray(data.tokens.values[lo:hi]).tobytes()  # codes or int8
                         scales = np.ascontiguousarray(data.tokens.scales[lo:hi], dtype="<f4").tobytes()
                     copy.write_row((i, source, int(s), int(e), tokens, scales, _vector_text(data.sentence_vectors[0][i])))
+            # pgvector builds an HNSW graph several times faster while it fits in
+            # maintenance_work_mem (64 MB by default: about 30,000 e5 vectors); past that it
+            # warns and goes on from disk. Sized to the largest view, for this transaction only.
+            graph_mb = max(len(data.chunks) * (4 * d + _GRAPH_BYTES) for d in dims) * 3 // 2 // 2**20
+            cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", (f"{min(max(64, graph_mb), _GRAPH_MB_MAX)}MB",))
             for v in views:
                 cur.execute(f"CREATE INDEX ON {chunk_table} USING hnsw (v{v} vector_cosine_ops)")
             cur.execute(f"CREATE INDEX ON {chunk_table} USING gin (keys)")

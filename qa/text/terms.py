@@ -111,7 +111,30 @@ def is_common_word(word: str, lang: str) -> bool:
     for book in _lexicons(lang):
         if any(term[:1].islower() for term in book.get(key)):
             return True
-    return False
+    # A compound of ordinary words is one too ("Wasserstoff-Terminal", "Kinomuseum"): no
+    # dictionary lists every compound, and a German question is full of them.
+    parts = [part for part in re.split(r"[-‐]", key) if part]
+    if len(parts) == 1 and lang in NOUN_CAPITALISING:
+        parts = list(compound_parts(key, lang))
+    return len(parts) > 1 and all(is_common_word(part, lang) for part in parts)
+
+
+def is_name(word: str, position: int, lang: str, corpus_names: frozenset[str]) -> bool:
+    """Whether a word of a question in ``lang`` names someone or something (at ``position`` in its sentence).
+
+    German capitalises every noun: there a capital marks a name only when no
+    dictionary knows the word as an ordinary one (else "Bewohnern" never
+    reached "inwoners", and "Wasserstoff-Terminal" was an anchor no Spanish
+    article could cover), or when the articles in other languages write it
+    capitalised too ("Blinken", not "blinken").
+    """
+    bare = _ELISION.sub("", word)  # "l'Arménie" is a name
+    return is_salient(bare, position) and not capital_is_ordinary(bare, lang, corpus_names)
+
+
+def capital_is_ordinary(word: str, lang: str, corpus_names: frozenset[str]) -> bool:
+    """Whether a capitalised word is an ordinary noun of a noun-capitalising language (see :func:`is_name`)."""
+    return lang in NOUN_CAPITALISING and fold(word) not in corpus_names and is_common_word(word, lang)
 
 
 @lru_cache(maxsize=200_000)
@@ -186,16 +209,7 @@ def term_groups(
 def _term_groups(
     question: str, lang: str, corpus_langs: frozenset[str], corpus_names: frozenset[str]
 ) -> tuple[frozenset[str], ...]:
-    def is_name(word: str, position: int) -> bool:
-        bare = _ELISION.sub("", word)  # "l'Arménie" is a name
-        if not is_salient(bare, position):
-            return False
-        # German capitalises every noun: there a capital marks a name only when no
-        # dictionary knows the word (else "Bewohnern" never reached "inwoners"), or
-        # when the other articles write it capitalised too ("Blinken", not "blinken").
-        return lang not in NOUN_CAPITALISING or fold(bare) in corpus_names or not is_common_word(bare, lang)
-
-    names = {w.casefold() for i, w in enumerate(words(question)) if is_name(w, i)}
+    names = {w.casefold() for i, w in enumerate(words(question)) if is_name(w, i, lang, corpus_names)}
     question_words = [
         w for w in dict.fromkeys(content_words(question, lang)) if w not in names and _ELISION.sub("", w) not in names
     ]

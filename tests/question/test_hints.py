@@ -103,3 +103,19 @@ def test_a_question_that_names_only_a_date_leans_on_it_harder() -> None:
     assert question_hints("What did Putin say in August 2024?", "en", {}).strength == NAMED_STRENGTH
     dated = _article("a.txt", date="2024-08-28")
     assert question_hints("Was geschah am 28. August 2024?", "de", {}).boost(dated) == SOLE_DATE_STRENGTH
+
+
+def test_a_german_noun_is_no_anchor_a_name_is() -> None:
+    """German capitalises every noun: "Wasserstoff-Terminal" was an anchor no Spanish article could cover."""
+    from qa.retrieve.engine import question_anchors
+    from qa.text.fold import fold
+    from qa.text.terms import is_common_word
+
+    assert is_common_word("Wasserstoff-Terminal", "de") and is_common_word("Kinomuseum", "de")  # compounds
+    assert not is_common_word("Valencia", "de") and not is_common_word("Aserbaidschan", "de")
+    anchors = question_anchors("Wie viel hat das Wasserstoff-Terminal in Valencia gekostet?", {"es"}, "de")
+    assert len(anchors) == 1 and fold("Valencia") in anchors[0]
+    # An English question keeps its capitalised words; a German one keeps a noun the corpus writes as a name.
+    assert len(question_anchors("Who runs the Terminal in Valencia?", {"es"}, "en")) == 2
+    assert len(question_anchors("Was sagte Fischer?", {"en"}, "de", frozenset({fold("Fischer")}))) == 1
+    assert question_anchors("Was sagte Fischer?", {"en"}, "de") == []
