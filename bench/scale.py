@@ -220,10 +220,10 @@ def pipeline_rows(
             index = pgserver_local.database_url(server, f"scale_{n}")
             postgres.drop_all(index)
         articles = write_corpus(corpus, n) if not corpus.exists() else len(list(corpus.iterdir()))
-        source = work / f"index-{n}"
-        if backend != "files" and reuse_files and not (source / "CURRENT").is_file():
+        source = work / f"index-{n}" if backend != "files" and reuse_files else None
+        if source is not None and not (source / "CURRENT").is_file():
             raise SystemExit(f"--reuse-files: no file index at {source}; build it first with --backends files")
-        built = run_child("_build", str(corpus), index, *([str(source)] if backend != "files" and reuse_files else []))
+        built = run_child("_build", str(corpus), index, *([str(source)] if source is not None else []))
         served = run_child("_serve", str(corpus), index, str(repeat))
         if backend == "files":
             disk, db_rss = du_mb(Path(index) / (Path(index) / "CURRENT").read_text().strip()), 0.0

@@ -166,7 +166,6 @@ def build_index(
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     with store.lock(index_dir):
-        reuse = None if reuse is None else index_location(reuse)
         if reuse is not None and _same_location(reuse, index_dir):
             reuse = None  # an index reusing itself is a plain update
         current, reason = (None, "forced rebuild") if force else _open_current(settings, reuse)

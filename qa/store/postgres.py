@@ -33,7 +33,7 @@ import threading
 import uuid
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,8 @@ class Database:
         self.url = url
         self._lock = threading.Lock()
         self._conn = None
+        # The last generation's manifest, by name: a generation's manifest never changes (see _current).
+        self.manifest: tuple[str, dict[str, Any]] | None = None
 
     def _connection(self):
         if self._conn is None or self._conn.closed:
@@ -110,24 +112,21 @@ class Database:
             self._conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
         return self._conn
 
-    def rows(self, sql: str, params: Sequence[Any] = (), binary: bool = False) -> list[tuple]:
+    def rows(
+        self, sql: str, params: Sequence[Any] = (), binary: bool = False, settings: dict[str, str] | None = None
+    ) -> list[tuple]:
+        """The query's rows; ``settings`` hold for this query only (one transaction, ``SET LOCAL``)."""
         with self._lock:
             conn = self._connection()
             try:
-                with conn.cursor(binary=binary) as cur:
+                with conn.transaction() if settings else nullcontext(), conn.cursor(binary=binary) as cur:
+                    for name, value in (settings or {}).items():
+                        cur.execute("SELECT set_config(%s, %s, true)", (name, value))
                     cur.execute(sql, params)
                     return cur.fetchall() if cur.description else []
             except _psycopg().OperationalError:
                 self._conn = None  # a dropped connection: the next query reconnects
                 raise
-
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A cursor in one transaction on this connection (for settings that hold only inside it)."""
-        with self._lock:
-            conn = self._connection()
-            with conn.transaction(), conn.cursor() as cur:
-                yield cur
 
 
 _DATABASES: dict[str, Database] = {}
@@ -281,19 +280,12 @@ class Dense:
             f"SELECT id, 1 - ({self.column} <=> %s::vector) FROM {self.table} WHERE {where} "
             f"ORDER BY {self.column} <=> %s::vector LIMIT %s"
         )
-        if k <= EF_SEARCH:
-            rows = self.db.rows(sql, [q, *params, q, k])
-        else:  # HNSW returns at most ef_search rows
-            with self.db.transaction() as cur:
-                cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(k, _EF_SEARCH_MAX)),))
-                cur.execute(sql, [q, *params, q, k])
-                rows = cur.fetchall()
+        # HNSW returns at most ef_search rows.
+        deeper = {"hnsw.ef_search": str(min(k, _EF_SEARCH_MAX))} if k > EF_SEARCH else None
+        rows = self.db.rows(sql, [q, *params, q, k], settings=deeper)
         wanted = min(k, self.n if allowed is None else len(allowed))
         if len(rows) < wanted and filters:
-            with self.db.transaction() as cur:
-                cur.execute("SET LOCAL enable_indexscan = off")
-                cur.execute(sql, [q, *params, q, k])
-                rows = cur.fetchall()
+            rows = self.db.rows(sql, [q, *params, q, k], settings={"enable_indexscan": "off"})
         rows.sort(key=lambda r: (-r[1], r[0]))
         return _hits(rows)
 
@@ -428,20 +420,14 @@ def _current(db: Database) -> tuple[str, dict[str, Any]] | None:
     name = current_generation(db.url)
     if name is None:
         return None
-    manifest = _MANIFESTS.get((db.url, name))
-    if manifest is None:
+    known = db.manifest
+    if known is None or known[0] != name:
         rows = _read(db, "SELECT manifest FROM qa_generations WHERE name = %s", (name,))
         if not rows:
             return None
-        manifest = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
-        with _DATABASES_LOCK:
-            if len(_MANIFESTS) >= 8:
-                _MANIFESTS.pop(next(iter(_MANIFESTS)))
-            _MANIFESTS[(db.url, name)] = manifest
-    return name, dict(manifest)  # a copy: callers may set keys of their own
-
-
-_MANIFESTS: dict[tuple[str, str], dict[str, Any]] = {}  # (url, generation) -> its manifest
+        raw = rows[0][0]
+        known = db.manifest = (name, raw if isinstance(raw, dict) else json.loads(raw))
+    return name, dict(known[1])  # a copy: callers may set keys of their own
 
 
 def read_manifest(url: str) -> dict[str, Any] | None:

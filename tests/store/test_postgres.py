@@ -220,9 +220,9 @@ def test_dense_search_takes_its_order_from_the_hnsw_index(
     issued: list[tuple[str, list]] = []
     real = postgres.Database.rows
 
-    def record(self, sql, params=(), binary=False):
+    def record(self, sql, params=(), **kwargs):
         issued.append((sql, list(params)))
-        return real(self, sql, params, binary)
+        return real(self, sql, params, **kwargs)
 
     monkeypatch.setattr(postgres.Database, "rows", record)
     query = np.asarray(data.chunk_vectors[0][[3]], dtype=np.float32)[0]
