@@ -265,7 +265,6 @@ def candidate_sentences(
     rows = np.asarray(list(found.values()))
     langs = np.asarray([data.articles[k[0]].lang for k in keys])
     anchors = retrieval.anchors
-    by_article = data.derived("article_keys", lambda: _article_keys(data)) if anchors else {}
     kind = expected_type(retrieval.question, language)
     groups = term_groups(retrieval.question, language, {a.lang for a in data.articles.values()}, data.names())
     raw = data.sentence_vectors[0][rows] @ retrieval.query_vectors[0]
@@ -308,7 +307,7 @@ def candidate_sentences(
             "anchors": anchor_coverage(anchors, passage.text if passage.chunk_id < 0 else sentence),
             # The article the question names: "How much did the Valencia terminal cost?" is answered
             # by a cost sentence that names no place, in the one article that does name Valencia.
-            "article": key_coverage(anchors, by_article.get(source, frozenset())),
+            "article": key_coverage(anchors, data.article_keys(source)) if anchors else 0.0,
             "rank_prior": 1 / (1 + rank),
             "passage": passage.score,
             "answer_type": float(typed),
@@ -452,8 +451,7 @@ def unmentioned_in_filter(retrieval: Retrieval, language: str = "en") -> list[st
     if allowed is None or len(allowed) > _FILTER_SCAN_MAX:
         return []
     data = retrieval.data
-    by_article = data.derived("article_keys", lambda: _article_keys(data))
-    keys: set[str] = set().union(*(by_article[s] for s in {data.chunks.source(int(i)) for i in allowed}))
+    keys: set[str] = set().union(*(data.article_keys(s) for s in {data.chunks.source(int(i)) for i in allowed}))
     langs = {a.lang for a in data.articles.values()}
     missing = []
     for word in salient_words(retrieval.question):
@@ -474,14 +472,6 @@ def _may_be_a_name(word: str, language: str) -> bool:
     if language in NOUN_CAPITALISING and not any(ch.isdigit() for ch in word):
         return False
     return not (word.isupper() and len(word) <= 3)
-
-
-def _article_keys(data: store.IndexData) -> dict[str, frozenset[str]]:
-    """Each article's spelling-folded words (built once per loaded index, for filtered questions)."""
-    table: dict[str, set[str]] = {}
-    for i in range(len(data.chunks)):
-        table.setdefault(data.chunks.source(i), set()).update(data.chunk_keys(i))
-    return {source: frozenset(keys) for source, keys in table.items()}
 
 
 def _inflected(a: str, b: str) -> bool:
@@ -814,9 +804,8 @@ def read_passages(retrieval: Retrieval, n: int, named: bool = False) -> list[tup
     if not named or not anchors or not further:
         return top
     data = retrieval.data
-    by_article = data.derived("article_keys", lambda: _article_keys(data))
     sources = {p.source for p in retrieval.passages}
-    naming = {s for s in sources if key_coverage(anchors, by_article.get(s, frozenset())) == 1.0}
+    naming = {s for s in sources if key_coverage(anchors, data.article_keys(s)) == 1.0}
     if not naming or naming == sources:
         return top
     return top + [(rank, p) for rank, p in further if p.source in naming][: _NAMED_EXTRA]

@@ -33,6 +33,7 @@ class ChunkTable:
         sentence_offsets: np.ndarray,
     ):
         self.sources = sources  # each article's name once
+        self._source_numbers: dict[str, int] | None = None  # name -> index into sources, on first use
         self.source_ids = source_ids  # (n,) int32 into sources
         self.spans = spans  # (n, 2) int64 character start, end in the article
         self._text = text  # every chunk's text, UTF-8, one after another
@@ -101,6 +102,13 @@ class ChunkTable:
     def sentence_spans_all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk's sentence spans ``(m, 2)``, and where each chunk's begin (``(n + 1,)`` offsets)."""
         return self._sentences, self._sentence_offsets
+
+    def ids_of_source(self, source: str) -> np.ndarray:
+        """The ids of one article's chunks, ascending (empty for an article the index lacks)."""
+        if self._source_numbers is None:
+            self._source_numbers = {s: k for k, s in enumerate(self.sources)}
+        k = self._source_numbers.get(source)
+        return np.empty(0, dtype=np.int64) if k is None else np.flatnonzero(self.source_ids == k)
 
     def ids_of_sources(self, sources: set[str]) -> np.ndarray:
         """The ids of every chunk of these articles, ascending (a filter's allowed rows)."""

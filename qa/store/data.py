@@ -67,6 +67,7 @@ class ScaledRows:
 
 T = TypeVar("T")
 
+ARTICLE_KEYS_KEPT = 1024  # articles whose word keys stay cached (IndexData.article_keys)
 CHUNK_KEYS_KEPT = 8192  # chunks whose word keys stay cached (IndexData.chunk_keys): about 21 MB
 
 
@@ -178,6 +179,21 @@ class IndexData:
         keys = table.get(chunk_id)
         if keys is None:
             keys = table.put(chunk_id, frozenset(fold(w) for w in words(self.chunks.text(chunk_id))))
+        return keys
+
+    def article_keys(self, source: str) -> frozenset[str]:
+        """Spelling-folded keys of every word of one article (computed on first use, recent ones kept).
+
+        A table of all articles' keys, built at the first question, held 79 MB
+        at 10^5 chunks (10^4 articles) for the few articles a question reaches.
+        """
+        table: BoundedCache = self.derived("article_keys", lambda: BoundedCache(ARTICLE_KEYS_KEPT))
+        keys = table.get(source)
+        if keys is None:
+            found: set[str] = set()
+            for i in self.chunks.ids_of_source(source):
+                found |= self.chunk_keys(int(i))
+            keys = table.put(source, frozenset(found))
         return keys
 
     def names(self) -> frozenset[str]:

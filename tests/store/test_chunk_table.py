@@ -49,6 +49,13 @@ def test_ids_of_sources_is_what_a_filter_allows() -> None:
     assert table.ids_of_sources(set()).dtype == np.int64 and len(table.ids_of_sources(set())) == 0
 
 
+def test_ids_of_source_is_one_articles_chunks() -> None:
+    table = ChunkTable.from_chunks(CHUNKS)
+    assert table.ids_of_source("a.txt").tolist() == [0, 1, 3]
+    assert table.ids_of_source("b.txt").tolist() == [2]
+    assert len(table.ids_of_source("gone.txt")) == 0
+
+
 def test_a_loaded_index_holds_its_chunks_as_a_table(seed_index) -> None:
     from qa.store import files
 
@@ -75,3 +82,23 @@ def test_the_chunk_word_keys_stay_bounded(seed_index, monkeypatch) -> None:
         data.chunk_keys(i)
     assert len(data.cache["chunk_keys"]) == 5
     assert data.chunk_keys(0) == first  # rebuilt the same after eviction
+
+
+def test_the_article_word_keys_are_per_article_and_bounded(seed_index, monkeypatch) -> None:
+    """Only the articles a question reaches get a key set: a table of all of them held 79 MB at 10^5 chunks."""
+    from qa.store import data as data_module
+    from qa.store import files
+
+    monkeypatch.setattr(data_module, "ARTICLE_KEYS_KEPT", 2)
+    corpus, index = seed_index
+    data = files.load(index)
+    sources = sorted({data.chunks.source(i) for i in range(len(data.chunks))})
+    expected = {
+        s: frozenset().union(*(data.chunk_keys(i) for i in range(len(data.chunks)) if data.chunks.source(i) == s))
+        for s in sources
+    }
+    for s in sources:
+        assert data.article_keys(s) == expected[s]
+    assert len(data.cache["article_keys"]) == 2
+    assert data.article_keys(sources[0]) == expected[sources[0]]  # rebuilt the same after eviction
+    assert data.article_keys("not-in-the-index.txt") == frozenset()
