@@ -103,16 +103,11 @@ class ChunkTable:
         """Every chunk's sentence spans ``(m, 2)``, and where each chunk's begin (``(n + 1,)`` offsets)."""
         return self._sentences, self._sentence_offsets
 
-    def ids_of_source(self, source: str) -> np.ndarray:
-        """The ids of one article's chunks, ascending (empty for an article the index lacks)."""
-        if self._source_numbers is None:
-            self._source_numbers = {s: k for k, s in enumerate(self.sources)}
-        k = self._source_numbers.get(source)
-        return np.empty(0, dtype=np.int64) if k is None else np.flatnonzero(self.source_ids == k)
-
     def ids_of_sources(self, sources: set[str]) -> np.ndarray:
-        """The ids of every chunk of these articles, ascending (a filter's allowed rows)."""
-        wanted = np.asarray([k for k, s in enumerate(self.sources) if s in sources], dtype=np.int32)
+        """The ids of every chunk of these articles, ascending (a filter's allowed rows; one article's chunks)."""
+        if self._source_numbers is None:  # name -> index into sources: scanning all 10^4 names took 0.58 ms a call
+            self._source_numbers = {s: k for k, s in enumerate(self.sources)}
+        wanted = np.asarray([self._source_numbers[s] for s in sources if s in self._source_numbers], dtype=np.int32)
         return np.flatnonzero(np.isin(self.source_ids, wanted)).astype(np.int64)
 
     @property

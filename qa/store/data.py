@@ -191,7 +191,7 @@ class IndexData:
         keys = table.get(source)
         if keys is None:
             found: set[str] = set()
-            for i in self.chunks.ids_of_source(source):
+            for i in self.chunks.ids_of_sources({source}):
                 found |= self.chunk_keys(int(i))
             keys = table.put(source, frozenset(found))
         return keys

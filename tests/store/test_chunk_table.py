@@ -49,13 +49,6 @@ def test_ids_of_sources_is_what_a_filter_allows() -> None:
     assert table.ids_of_sources(set()).dtype == np.int64 and len(table.ids_of_sources(set())) == 0
 
 
-def test_ids_of_source_is_one_articles_chunks() -> None:
-    table = ChunkTable.from_chunks(CHUNKS)
-    assert table.ids_of_source("a.txt").tolist() == [0, 1, 3]
-    assert table.ids_of_source("b.txt").tolist() == [2]
-    assert len(table.ids_of_source("gone.txt")) == 0
-
-
 def test_a_loaded_index_holds_its_chunks_as_a_table(seed_index) -> None:
     from qa.store import files
 
