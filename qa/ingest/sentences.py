@@ -9,7 +9,9 @@ point at the original characters.
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -24,10 +26,54 @@ _PYSBD_LANGS = {
 }  # fmt: skip
 
 
+class _CompiledOnce:
+    """The ``re`` module as pysbd calls it, with each pattern compiled once.
+
+    pysbd writes a pattern per abbreviation of a language and passes it to
+    ``re.sub``/``re.findall`` as a string. A build meets thousands of them, which
+    overflows ``re``'s own cache of 512, so the same patterns were compiled again
+    and again: 0.72 s of pysbd's 1.08 s on corpus2's 32 articles, 7 % of the build.
+    Same patterns, same flags, same calls: the segments do not change.
+    """
+
+    compile = staticmethod(lru_cache(maxsize=16_384)(re.compile))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(re, name)
+
+    def sub(self, pattern: Any, repl: Any, string: str, count: int = 0, flags: int = 0) -> str:
+        return self.compile(pattern, flags).sub(repl, string, count)
+
+    def subn(self, pattern: Any, repl: Any, string: str, count: int = 0, flags: int = 0) -> tuple[str, int]:
+        return self.compile(pattern, flags).subn(repl, string, count)
+
+    def search(self, pattern: Any, string: str, flags: int = 0) -> re.Match | None:
+        return self.compile(pattern, flags).search(string)
+
+    def match(self, pattern: Any, string: str, flags: int = 0) -> re.Match | None:
+        return self.compile(pattern, flags).match(string)
+
+    def fullmatch(self, pattern: Any, string: str, flags: int = 0) -> re.Match | None:
+        return self.compile(pattern, flags).fullmatch(string)
+
+    def findall(self, pattern: Any, string: str, flags: int = 0) -> list[Any]:
+        return self.compile(pattern, flags).findall(string)
+
+    def finditer(self, pattern: Any, string: str, flags: int = 0) -> Any:
+        return self.compile(pattern, flags).finditer(string)
+
+    def split(self, pattern: Any, string: str, maxsplit: int = 0, flags: int = 0) -> list[Any]:
+        return self.compile(pattern, flags).split(string, maxsplit)
+
+
 @lru_cache(maxsize=32)
 def _segmenter(lang: str):
     import pysbd
 
+    shim = _CompiledOnce()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("pysbd") and getattr(module, "re", None) is re:
+            module.re = shim
     return pysbd.Segmenter(language=lang if lang in _PYSBD_LANGS else "en", clean=False)
 
 

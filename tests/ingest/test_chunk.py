@@ -52,3 +52,30 @@ def test_overlong_sentence_is_cut_at_words() -> None:
     for (s, e), _ in wins:
         assert count_tokens(text[s:e]) <= 50
         assert not text[s:e].startswith(" ") and not text[s:e].endswith(" ")
+
+
+def test_pysbd_with_each_pattern_compiled_once_splits_as_with_plain_re(monkeypatch) -> None:
+    """The compiled-pattern cache under pysbd (a build's speed) must not move a sentence boundary."""
+    import re
+    import sys
+
+    import pysbd
+
+    from qa.ingest import sentences
+
+    texts = {
+        "en": "Dr. Smith met Prof. Jones at 10 a.m. on Jan. 5. They spoke of the U.S. talks. He left.",
+        "de": "Dr. Müller kam um 10 Uhr an. Er sprach mit Prof. Schmidt u. a. über die Gespräche. Dann ging er.",
+        "nl": "Dhr. Jansen zei o.a. dat de grens dicht blijft. De minister, mr. De Vries, was het eens.",
+        "fr": "M. Dupont a vu Mme Martin à 10 h. Ils ont parlé des négociations. Puis il est parti.",
+    }
+    cached = {lang: sentences.split_span(t, 0, len(t), lang) for lang, t in texts.items()}
+    assert all(len(spans) >= 2 for spans in cached.values()), cached
+    shimmed = [m for n, m in sys.modules.items() if n.startswith("pysbd") and isinstance(getattr(m, "re", None), sentences._CompiledOnce)]
+    assert shimmed, "pysbd still calls the plain re module"
+    for module in shimmed:
+        monkeypatch.setattr(module, "re", re)
+    for lang, text in texts.items():
+        plain = [(s.start, s.end) for s in pysbd.Segmenter(language=lang, clean=False, char_span=True).segment(text)]
+        # pysbd's char spans keep trailing spaces; ours are trimmed
+        assert [(a, a + len(text[a:b].rstrip())) for a, b in plain] == cached[lang], lang
