@@ -31,7 +31,13 @@ from qa.retrieve.engine import get_engine, resolve_paths  # noqa: E402
 # The validation corpus (python -m training valcorpus) is where the composer's settings are chosen, so it
 # is measured here on request only, beside the bench files that are never tuned on.
 VALCORPUS = Path(__file__).resolve().parent.parent / ".cache" / "valcorpus"
-FILES = {**QUESTION_FILES, "validation": [("validation corpus", VALCORPUS / "questions.jsonl", VALCORPUS / "articles")]}
+# The four news folders the reader never trained on (training/DATA.md): more text that is not the seeds.
+NEWS = Path(__file__).resolve().parent.parent / "training" / "newsqa"
+FILES = {
+    **QUESTION_FILES,
+    "validation": [("validation corpus", VALCORPUS / "questions.jsonl", VALCORPUS / "articles")],
+    "news": [(f"news {p}", NEWS / p / "questions.jsonl", NEWS / p / "articles") for p in ("p11", "p12", "p20", "p21")],
+}
 
 # (label, use the reader, composer settings)
 HAND = ComposerSettings(reader_mode="fusion")  # the hand-weighted composer with the reader's margin (before session 12)
@@ -52,6 +58,8 @@ ROWS = [
     ("reader alone, top 3 passages read", True, ComposerSettings(reader_mode="reader", passages=3)),
     ("reader alone, top 8 passages read", True, ComposerSettings(reader_mode="reader", passages=8)),
     ("learned fusion, top 10 read when the top 5 give no answer", True, ComposerSettings(retry_passages=10)),
+    ("learned fusion without the reader's floor under the first quote (before session 38)", True, ComposerSettings(first_quote_floor=None)),
+    ("learned fusion, the floor, without the e5 similarity floor (min_similarity)", True, ComposerSettings(min_similarity=0.0)),
 ]
 
 
@@ -79,18 +87,23 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
+    parser.add_argument(
+        "--floors", default="", help="comma-separated first-quote floors, one more row each (how the default was chosen: --files validation, --files news)"
+    )
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
-            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]]}[args.rows]
+            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]], "floor": [ROWS[2], ROWS[16], ROWS[17]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [
             (f"default, reader {d.name}", True, ComposerSettings(), d),
             (f"learned fusion + learned abstention, reader {d.name}", True, ComposerSettings(learned_abstention=True), d),
         ]
+    rows += [(f"the reader's floor under the first quote at {f}", True, ComposerSettings(first_quote_floor=float(f)), None)
+             for f in args.floors.split(",") if f]  # fmt: skip
     results: dict[tuple[str, str], dict] = {}
     if args.files == "validation" and not (VALCORPUS / "questions.jsonl").is_file():
         raise SystemExit(f"{VALCORPUS.name}/ is missing: run `python -m training valcorpus` first")

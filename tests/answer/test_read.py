@@ -132,6 +132,30 @@ def test_abstains_when_no_answer_wins(seed_index, monkeypatch) -> None:
     assert not ans.abstained and ans.short_answer
 
 
+def test_the_default_composer_abstains_when_the_reader_is_sure_its_first_quote_answers_nothing(
+    seed_index, monkeypatch
+) -> None:
+    """The learned composer's quote stands only if the reader's margin there is above its floor."""
+    from functools import partial
+
+    import qa.answer.ask
+    from qa import ask
+    from qa.answer.compose import ComposerSettings, compose
+    from qa.retrieve.engine import get_engine, resolve_paths
+
+    corpus, index = seed_index
+    reader = reader_for(get_engine(*resolve_paths(corpus, index)))
+    assert reader is not None and ComposerSettings().first_quote_floor is not None
+    answered = ask(QUESTIONS[0], corpus=corpus, index=index)
+    assert not answered.abstained and answered.citations
+    monkeypatch.setattr(reader, "threshold", 1e9)  # every margin now lies far below no-answer
+    refused = ask(QUESTIONS[0], corpus=corpus, index=index)
+    assert refused.abstained and not refused.citations and refused.short_answer is None
+    monkeypatch.setattr(qa.answer.ask, "compose", partial(compose, settings=ComposerSettings(first_quote_floor=None)))
+    unfloored = ask(QUESTIONS[0], corpus=corpus, index=index)
+    assert not unfloored.abstained and unfloored.citations and unfloored.short_answer is None
+
+
 def test_the_hand_composer_obeys_the_readers_confident_verdicts(seed_index, monkeypatch) -> None:
     """With the veto on, below its threshold the composer abstains; above the lead threshold the reader's sentence leads."""
     from functools import partial
