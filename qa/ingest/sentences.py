@@ -66,15 +66,21 @@ class _CompiledOnce:
         return self.compile(pattern, flags).split(string, maxsplit)
 
 
-@lru_cache(maxsize=32)
-def _segmenter(lang: str):
+@lru_cache(maxsize=1)
+def _pysbd() -> Any:
+    """pysbd, its modules calling :class:`_CompiledOnce` (``import pysbd`` loads every language's module)."""
     import pysbd
 
     shim = _CompiledOnce()
     for name, module in list(sys.modules.items()):
         if name.startswith("pysbd") and getattr(module, "re", None) is re:
             module.re = shim
-    return pysbd.Segmenter(language=lang if lang in _PYSBD_LANGS else "en", clean=False)
+    return pysbd
+
+
+@lru_cache(maxsize=32)
+def _segmenter(lang: str):
+    return _pysbd().Segmenter(language=lang if lang in _PYSBD_LANGS else "en", clean=False)
 
 
 def split_span(text: str, start: int, end: int, lang: str = "en") -> list[Span]:
