@@ -60,13 +60,6 @@ ROWS = [
     ("learned fusion, top 10 read when the top 5 give no answer", True, ComposerSettings(retry_passages=10)),
     ("learned fusion without the reader's floor under the first quote (before session 38)", True, ComposerSettings(first_quote_floor=None)),
     ("learned fusion, the floor, without the e5 similarity floor (min_similarity)", True, ComposerSettings(min_similarity=0.0)),
-    ("learned fusion, the e5 floors test the sentence quoted first", True, ComposerSettings(similarity_on_quote=True)),
-    ("learned fusion, the e5 floors test the hand-weighted best sentence", True, ComposerSettings(similarity_on_quote=False)),
-    ("learned fusion + the abstention model's sure refusals (its threshold + 1)", True, ComposerSettings(learned_veto=1.0)),
-    ("learned fusion + sure refusals + the e5 floors on the quoted sentence", True, ComposerSettings(learned_veto=1.0, similarity_on_quote=True)),
-    ("learned fusion without the abstention model's sure refusals", True, ComposerSettings(learned_veto=None)),
-    ("learned fusion, only the articles naming every name of the question", True, ComposerSettings(named_only=True)),
-    ("learned fusion, every retrieved article", True, ComposerSettings(named_only=False)),
 ]
 
 
@@ -94,7 +87,7 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor", "quote", "veto", "named"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
     parser.add_argument(
@@ -102,7 +95,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
-            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]], "floor": [ROWS[2], ROWS[16], ROWS[17]], "quote": [ROWS[18], ROWS[19]], "veto": [ROWS[22], ROWS[20], ROWS[21]], "named": [ROWS[24], ROWS[23]]}[args.rows]
+            "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]], "floor": [ROWS[2], ROWS[16], ROWS[17]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [

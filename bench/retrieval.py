@@ -32,14 +32,11 @@ def main() -> None:
     parser.add_argument("--second-model", default=None, help="'' to disable the second dense view")
     parser.add_argument("--no-title-context", action="store_true")
     parser.add_argument("--misses", action="store_true")
-    parser.add_argument("--article-anchor-weight", type=float, default=None)
     args = parser.parse_args()
     index = args.index or Path(tempfile.mkdtemp()) / "index"
     settings = Settings.from_env(corpus=args.corpus, index=index)
     if args.weights:
         settings = replace(settings, fusion_weights=tuple(float(w) for w in args.weights.split(",")))
-    if args.article_anchor_weight is not None:
-        settings = replace(settings, article_anchor_weight=args.article_anchor_weight)
     if args.no_title_context:
         settings = replace(settings, chunking=replace(settings.chunking, title_context=False))
     if args.second_model is not None:

@@ -135,8 +135,6 @@ class Settings:
     # Added per share of the question's names and places a passage mentions
     # (a place also through its country's name in a corpus language).
     anchor_weight: float = 0.25
-    # ... and per share of them the passage's whole article mentions (measured in session 39, off).
-    article_anchor_weight: float = 0.0
     # Added for a "how many X" question when a number in the passage counts X.
     count_weight: float = 0.5
     # Word-by-word alignment of question and sentences through the primary

@@ -99,19 +99,6 @@ class ComposerSettings:
     # files: the highest offset at which neither loses a question whose gold was cited
     # (training/validation.md has the tables).
     first_quote_floor: float | None = -8.0
-    # With "learned": the hand rules' e5 floors (``min_similarity``, ``anchor_similarity``) test the
-    # sentence the fusion quotes first (True), or the hand-weighted ranking's best (False), which
-    # may be a sentence the answer never shows.
-    similarity_on_quote: bool = False
-    # With "learned" and the hand rules abstaining: abstain too when the fusion's abstention model
-    # scores the question this far above its fitted threshold (None: off). Alone, at its threshold,
-    # it refused answerable news questions; this far above, only its surest refusals remain. Chosen
-    # on the validation corpus and the four news folders the reader never trained on, not on the
-    # bench files (training/validation.md has the tables).
-    learned_veto: float | None = None
-    # With "learned": when some but not all retrieved articles mention every name of the question
-    # ("the hydrogen terminal in Valencia"), only their sentences may be quoted or judged.
-    named_only: bool = False
     reader_weight: float = 1.0
     # With the reader as a feature: abstain when every sentence read is below the reader's
     # veto threshold (a confident "no answer", calibrated on its validation split for
@@ -683,8 +670,7 @@ def compose_learned_once(
     weight: on the validation corpus it refused 66 unanswerable questions for 8
     answerable ones).
     """
-    naming = naming_sources(retrieval) if settings.named_only else set()
-    candidates = of_sources(candidate_sentences(retrieval, settings, language, reader, named=True), naming)
+    candidates = candidate_sentences(retrieval, settings, language, reader, named=True)
     if not candidates:
         return Composed(abstain_message(language), [], True)
     kind = expected_type(retrieval.question, language)
@@ -694,21 +680,13 @@ def compose_learned_once(
         missing = missing_anchors(retrieval, settings, language)
         if missing or fusion.abstains(views, scores, kind, len(missing)):
             return Composed(abstain_message(language), [], True)
-    elif settings.learned_veto is not None:
-        missing = missing_anchors(retrieval, settings, language)
-        if fusion.abstains(views, scores, kind, len(missing), settings.learned_veto):
-            return Composed(abstain_message(language), [], True)
+    elif rules_verdict(top_candidates(candidates, retrieval, language, settings, reader), retrieval, language, settings, reader) is None:
+        # The named article's further passages widen the choice, not the hand rules' verdict.
+        return Composed(abstain_message(language), [], True)
     rescored = sorted(
         (replace(c, score=float(x)) for c, x in zip(candidates, scores)), key=lambda c: -c.score
     )  # fmt: skip
     chosen = select(rescored, replace(settings, second_margin=fusion.quote_margin))
-    quoted = chosen[0] if chosen and settings.similarity_on_quote else None
-    if not settings.learned_abstention and rules_verdict(
-        of_sources(top_candidates(candidates, retrieval, language, settings, reader), naming),
-        retrieval, language, settings, reader, quoted,
-    ) is None:
-        # The named article's further passages widen the choice, not the hand rules' verdict.
-        return Composed(abstain_message(language), [], True)
     if chosen and below_floor(chosen[0], reader, settings):
         return Composed(abstain_message(language), [], True)
     return render(retrieval, language, with_antecedents(chosen, retrieval, language), kind)
@@ -840,24 +818,15 @@ def read_passages(retrieval: Retrieval, n: int, named: bool = False) -> list[tup
     """
     top = list(enumerate(retrieval.passages[:n]))
     further = list(enumerate(retrieval.passages))[n:]
-    naming = naming_sources(retrieval) if named and further else set()
-    if not naming:
+    anchors = retrieval.anchors
+    if not named or not anchors or not further:
+        return top
+    data = retrieval.data
+    sources = {p.source for p in retrieval.passages}
+    naming = {s for s in sources if key_coverage(anchors, data.article_keys(s)) == 1.0}
+    if not naming or naming == sources:
         return top
     return top + [(rank, p) for rank, p in further if p.source in naming][: _NAMED_EXTRA]
-
-
-def naming_sources(retrieval: Retrieval) -> set[str]:
-    """The retrieved articles that mention every name of the question, when some but not all do (else none)."""
-    if not retrieval.anchors:
-        return set()
-    sources = {p.source for p in retrieval.passages}
-    naming = {s for s in sources if key_coverage(retrieval.anchors, retrieval.data.article_keys(s)) == 1.0}
-    return naming if naming != sources else set()
-
-
-def of_sources(candidates: list[Scored], sources: set[str]) -> list[Scored]:
-    """The candidates from ``sources``; all of them when ``sources`` is empty or none is from them."""
-    return ([c for c in candidates if c.source in sources] or candidates) if sources else candidates
 
 
 _NAMED_EXTRA = 3  # further passages of the named article read at most
@@ -908,19 +877,10 @@ def compose_rules(
 
 
 def rules_verdict(
-    candidates: list[Scored],
-    retrieval: Retrieval,
-    language: str,
-    settings: ComposerSettings,
-    reader: Reader | None,
-    quoted: Scored | None = None,
+    candidates: list[Scored], retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader | None
 ) -> list[Scored] | None:
     """The hand rules' verdict on hand-scored candidates: None to abstain, else the candidates with the
-    one that should lead first (the reader's sure span, or the sentence with the number / date asked for).
-
-    The e5 floors test ``quoted`` when given (the sentence another scorer will quote first), else the
-    hand-scored best.
-    """
+    one that should lead first (the reader's sure span, or the sentence with the number / date asked for)."""
     read = [c.margin for c in candidates if c.margin is not None]
     if (
         reader is not None
@@ -932,12 +892,9 @@ def rules_verdict(
         # The reader is confident that no sentence of the top passages answers (a question
         # that names only a date asks for the article of that date, which no span answers).
         return None
-    if not candidates:
+    if not candidates or (candidates[0].similarity < settings.min_similarity and not dated_as_asked(retrieval, candidates[0])):
         return None
-    best = quoted or candidates[0]
-    if best.similarity < settings.min_similarity and not dated_as_asked(retrieval, best):
-        return None
-    if best.similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
+    if candidates[0].similarity < settings.anchor_similarity and missing_anchors(retrieval, settings, language):
         return None
     kind = expected_type(retrieval.question, language)
     lead = None

@@ -117,12 +117,9 @@ class Fusion:
     def scores(self, candidates: Sequence[Candidate], expected: str | None) -> np.ndarray:
         return candidate_matrix(candidates, expected) @ self.weights
 
-    def abstains(
-        self, candidates: Sequence[Candidate], scores: np.ndarray, expected: str | None, missing: int, offset: float = 0.0
-    ) -> bool:
-        """Whether the abstention model refuses; ``offset`` above its fitted threshold keeps its surest refusals only."""
+    def abstains(self, candidates: Sequence[Candidate], scores: np.ndarray, expected: str | None, missing: int) -> bool:
         vector, top = question_vector(candidates, scores, expected, missing)
-        return top < 0 or float(vector @ self.abstain_weights) > self.abstain_threshold + offset
+        return top < 0 or float(vector @ self.abstain_weights) > self.abstain_threshold
 
     @staticmethod
     def from_card(block: Mapping[str, Any]) -> Fusion:

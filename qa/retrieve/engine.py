@@ -204,9 +204,6 @@ class Engine:
             # through its country: Granada ~ Spanien) are the likelier answers.
             covered = [sum(1 for a in anchors if a & data.chunk_keys(int(i))) / len(anchors) for i in ids]
             fused += self.settings.anchor_weight * np.asarray(covered)
-        if anchors and self.settings.article_anchor_weight > 0:
-            shares = {s: key_share(anchors, data.article_keys(s)) for s in {data.chunks.source(int(i)) for i in ids}}
-            fused += self.settings.article_anchor_weight * np.asarray([shares[data.chunks.source(int(i))] for i in ids])
         noun = counted_noun(text, language) if self.settings.count_weight > 0 else None
         if noun:
             # "How many days…": passages where a number counts days (in any corpus language).
@@ -228,11 +225,6 @@ class Engine:
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(question, k, filters).passages
-
-
-def key_share(anchors: list[set[str]], keys: frozenset[str]) -> float:
-    """The share of the question's anchors (each a set of spellings) among folded ``keys``."""
-    return sum(1 for a in anchors if a & keys) / len(anchors) if anchors else 0.0
 
 
 def question_anchors(
