@@ -1,14 +1,17 @@
 """Follow-up questions: does the second turn of a conversation cite the right span?
 
-    python bench/followups.py [--file bench/followups.jsonl] [--mode reader|rules-no-context]
+    python bench/followups.py [--file bench/followups.jsonl] [--mode reader|reader-no-fresh|rules-no-context]
     python bench/followups.py --file bench/followups_corpus3.jsonl   # written blind (session 14)
+    python bench/followups.py --file bench/followups_news.jsonl      # news p11/p12, written blind (session 39)
 
 Each line of the file is a two-turn conversation (``turns``: first question,
 follow-up with a pronoun, an ellipsis or "why?") with the follow-up's gold
 quote. The first answer goes into the history as the chat page sends it (its
 text and, in ``reader`` mode, its citations); the second answer hits when one
 of its citations overlaps the gold span. ``rules-no-context`` is the product
-before the reader: the hand-built composer, and a history of texts only.
+before the reader: the hand-built composer, and a history of texts only;
+``reader-no-fresh`` is the reader without the fresh quote a follow-up adds when
+it would only repeat the last answer (``ComposerSettings.fresh_quote``).
 The table splits the follow-ups by whether the first answer cited its own gold.
 """
 
@@ -32,6 +35,9 @@ CORPORA = {
     "seeds": REPO_ROOT / "seeds",
     "corpus2": REPO_ROOT / "bench" / "corpus2" / "articles",
     "corpus3": REPO_ROOT / "bench" / "corpus3" / "articles",
+    # Two news folders the reader never trained on (training/DATA.md): followups_news.jsonl, written blind.
+    "news p11": REPO_ROOT / "training" / "newsqa" / "p11" / "articles",
+    "news p12": REPO_ROOT / "training" / "newsqa" / "p12" / "articles",
 }
 
 
@@ -54,12 +60,18 @@ def cites(answer, gold: list[Gold]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", type=Path, default=REPO_ROOT / "bench" / "followups.jsonl")
-    parser.add_argument("--mode", choices=["reader", "rules-no-context"], default="reader")
+    parser.add_argument("--mode", choices=["reader", "reader-no-fresh", "rules-no-context"], default="reader")
     args = parser.parse_args()
     if args.mode == "rules-no-context":
         import os
 
         os.environ["QA_READER"] = "0"
+    if args.mode == "reader-no-fresh":
+        import qa.answer.ask
+        from qa.answer.compose import ComposerSettings, compose
+
+        settings = ComposerSettings(fresh_quote=False)
+        qa.answer.ask.compose = lambda retrieval, language, reader=None: compose(retrieval, language, settings, reader=reader)
     rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
     tmp = Path(tempfile.mkdtemp())
     hits: dict[str, list[bool]] = defaultdict(list)
@@ -71,7 +83,7 @@ def main() -> None:
             first, follow = row["turns"]
             a1 = ask(first, corpus=corpus, index=index)
             assistant: dict = {"role": "assistant", "content": a1.text}
-            if args.mode == "reader":
+            if args.mode != "rules-no-context":
                 assistant["citations"] = [{"source": c.source, "start": c.start, "end": c.end} for c in a1.citations]
             history = [{"role": "user", "content": first, "language": a1.language}, assistant]
             a2 = ask(follow, history, corpus=corpus, index=index)

@@ -148,3 +148,31 @@ def test_the_named_articles_further_passages_are_read_and_nothing_else(new_index
     # No name that singles out an article: nothing further is read.
     plain = engine.retrieve("What did it cost?", 10, None, "en")
     assert read_passages(plain, 5, named=True) == read_passages(plain, 5)
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up"),
+    [
+        ("Who supplied the electrolysers for the Valencia terminal?", "Why?"),
+        ("How many passengers a day should the T10 line carry?", "Why?"),
+    ],
+)
+def test_a_follow_up_quotes_something_the_last_answer_did_not(new_index, first: str, follow_up: str) -> None:
+    """ "Why?" re-quoted the last answer's sentence and nothing else; the answer then adds the best
+    sentence of the same article that was not shown yet, and never one from another article."""
+    from qa import ask
+
+    corpus, index = new_index
+    a1 = ask(first, corpus=corpus, index=index)
+    assert not a1.abstained, a1.text
+    history = [
+        {"role": "user", "content": first, "language": a1.language},
+        {"role": "assistant", "content": a1.text, "citations": a1.citations},
+    ]
+    a2 = ask(follow_up, history, corpus=corpus, index=index)
+    assert not a2.abstained, a2.text
+    assert check_citations(a2, corpus) == []
+    shown = {(c.source, c.start, c.end) for c in a1.citations}
+    fresh = [c for c in a2.citations if (c.source, c.start, c.end) not in shown]
+    assert fresh, [c.quote for c in a2.citations]
+    assert {c.source for c in fresh} <= {c.source for c in a1.citations}

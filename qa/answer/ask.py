@@ -121,9 +121,11 @@ def ask(
         # Read first, so scored as the first: with no retrieval score of their own they lost the
         # fusion's passage term (weight 0.30 x ~3.7) to any retrieved sentence, even a weak one.
         top = max((p.score for p in found), default=0.0)
-        around = [replace(p, score=top) for p in context_passages(retrieval.data, cited_before(history))]
+        spans = cited_before(history)
+        around = [replace(p, score=top) for p in context_passages(retrieval.data, spans)]
         retrieval.passages = around + found
         retrieval.read_as = reader_question(text, history, language)
+        retrieval.cited_before = spans
     composed = compose(retrieval, language, reader=reader)
     composer = "reader" if reader is not None else "rules"
     answer_text, citations, abstained = composed.text, composed.citations, composed.abstained

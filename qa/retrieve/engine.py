@@ -49,6 +49,7 @@ class Retrieval:
     anchors: list[set[str]] = field(default_factory=list)  # see question_anchors()
     allowed: np.ndarray | None = None  # chunk ids the filters allow (None: no filter)
     read_as: str | None = None  # a follow-up as the reader reads it, if not as ``question`` (qa/answer/ask.py)
+    cited_before: list[tuple[str, int, int]] = field(default_factory=list)  # a follow-up: the spans the last answer cited
 
     @property
     def reader_question(self) -> str:
