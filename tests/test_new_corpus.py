@@ -30,6 +30,16 @@ ANSWERABLE = [
             "corpus) adds 0.15 for Valencia's half of the question's names, short of the 0.67 gap"
         )),
     ),
+    pytest.param(
+        "How much did the hydrogen terminal in Valencia cost?", "valencia_puerto.txt", "48 millones",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "found in session 39: retrieval ranks the Lyon article's lead and cost windows first (e5 is z-scored "
+            "per article language, and each language here has one article, so e5 cannot tell the articles apart); "
+            "the fusion then quotes Lyon's cost sentence (2.37 against Valencia's 2.04) and its cosine 0.761 is "
+            "under min_similarity, so the answer abstains. The remedies measured that session did not carry over "
+            "(training/validation.md)"
+        )),
+    ),
     # Its window ranks 8th; it is read as a further passage of the one article naming Lyon and T10 (read_passages).
     ("Who built the trams of the new T10 line in Lyon?", "lyon_tram.txt", "Alstom"),
     ("Quanti passeggeri al giorno dovrebbe trasportare la linea T10?", "lyon_tram.txt", "25 000"),
