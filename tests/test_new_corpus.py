@@ -186,3 +186,21 @@ def test_a_follow_up_quotes_something_the_last_answer_did_not(new_index, first: 
     fresh = [c for c in a2.citations if (c.source, c.start, c.end) not in shown]
     assert fresh, [c.quote for c in a2.citations]
     assert {c.source for c in fresh} <= {c.source for c in a1.citations}
+
+
+def test_a_same_language_offset_tells_apart_languages_with_one_article(new_index, monkeypatch) -> None:
+    """Opt-in (``QA_SAME_LANGUAGE_OFFSET``): e5 z-scored per article language cannot rank one article of a
+    language above another language's only article, so the Lyon lead outranked the Valencia article for a
+    question about Valencia; a fixed offset for the question's own language, then one z, does not."""
+    from qa.retrieve.engine import Engine
+    from qa.settings import Settings
+
+    corpus, index = new_index
+    monkeypatch.setenv("QA_SAME_LANGUAGE_OFFSET", "0.06")
+    settings = Settings.from_env(corpus=corpus, index=index)
+    assert settings.same_language_offset == 0.06
+    top = Engine(settings).retrieve("How much did the hydrogen terminal in Valencia cost?", 5).passages
+    assert [p.source for p in top[:3]] == ["valencia_puerto.txt"] * 3
+    monkeypatch.setenv("QA_SAME_LANGUAGE_OFFSET", "a lot")
+    with pytest.raises(ValueError, match="QA_SAME_LANGUAGE_OFFSET must be a number"):
+        Settings.from_env()
