@@ -148,8 +148,8 @@ class Settings:
     anchor_weight: float = 0.25
     # None: e5 cosines are z-normalised per article language (shipped). A number: that much is taken
     # off the e5 cosine of passages in the question's own language (which e5 rates higher than their
-    # translations), then one z over all candidates. 0.06 lifts recall on every set measured but
-    # costs the fitted fusion cited-gold on corpus3 until it is refitted (training/validation.md,
+    # translations), then one z over all candidates. 0.06 lifts recall on every set measured, but
+    # the answers lose cited-gold on corpus3, with the fusion refitted or not (training/validation.md,
     # session 39). QA_SAME_LANGUAGE_OFFSET sets it.
     same_language_offset: float | None = None
     # Added for a "how many X" question when a number in the passage counts X.
