@@ -188,9 +188,9 @@ class Engine:
             return Retrieval(text, [], qvecs, bridges, data, self.hints(text, language, data), allowed=allowed)
         langs = np.asarray([data.articles[data.chunks.source(i)].lang for i in ids])
         fused = np.zeros(len(ids), dtype=np.float64)
+        offset = self.settings.same_language_offset
         for v, qvec in enumerate(qvecs):
             scores = data.chunk_vectors[v][ids] @ qvec
-            offset = self.settings.same_language_offset
             if v == 0 and offset is not None:
                 scores = scores - offset * (langs == language)
             fused += weights[min(v, len(weights) - 2)] * zscore(scores, langs if v == 0 and offset is None else None)
