@@ -705,11 +705,12 @@ def with_fresh_quote(
 
     "Why?" after "Who supplied the electrolysers for the Valencia terminal?"
     quoted the supplier's sentence again, and nothing else: an answer that only
-    repeats the last one tells the user nothing. The best-ranked sentence of the articles cited
-    before that repeats no cited span is added, after the chosen ones (in place
-    of the last when ``most`` are chosen), so the lead quote and its short
-    answer stay the scorer's choice. Only those articles: from any article, it
-    added a Turin museum sentence to "Why?" about Valencia's electrolysers.
+    repeats the last one tells the user nothing. The best-ranked sentence of
+    the articles cited before that repeats no cited span is added, after the
+    chosen ones (in place of the last when ``most`` are chosen), so the lead
+    quote and its short answer stay the scorer's choice. Only those articles:
+    from any article, it added a Turin museum sentence to "Why?" about
+    Valencia's electrolysers.
     """
     if not before or not chosen:
         return chosen
