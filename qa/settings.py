@@ -33,6 +33,16 @@ def _env_float(name: str) -> float | None:
         raise ValueError(f"{name} must be a number, not {value!r}") from None
 
 
+def env_count(name: str, default: int) -> int:
+    """A non-negative integer from the environment, the default when unset or empty; anything else is a clear error."""
+    value = _env(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
+    return int(value)
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 

@@ -204,3 +204,55 @@ def test_a_same_language_offset_tells_apart_languages_with_one_article(new_index
     monkeypatch.setenv("QA_SAME_LANGUAGE_OFFSET", "a lot")
     with pytest.raises(ValueError, match="QA_SAME_LANGUAGE_OFFSET must be a number"):
         Settings.from_env()
+
+
+def test_the_first_ranked_article_is_read_further(new_index) -> None:
+    """Windows of the article ranked first that retrieval left out are read after the retrieved ones.
+
+    Retrieval often finds the article but not the window that answers (a fare
+    sentence ranked 6th behind the article's own lead and the windows that
+    repeat the question's words). Those windows come last, in file order, and
+    quote the file exactly.
+    """
+    from qa.answer.compose import read_passages
+    from qa.retrieve.engine import get_engine, resolve_paths
+
+    corpus, index = new_index
+    engine = get_engine(*resolve_paths(corpus, index))
+    retrieval = engine.retrieve("¿Quién suministró los electrolizadores de la terminal de Valencia?", 3, None, "es")
+    top = retrieval.passages[0].source
+    plain = read_passages(retrieval, 2, True)
+    wider = read_passages(retrieval, 2, True, 6)
+    extra = wider[len(plain) :]
+    assert wider[: len(plain)] == plain
+    assert extra, "the first article has windows that were not retrieved"
+    assert {p.source for _, p in extra} == {top}
+    assert all(rank == len(retrieval.passages) for rank, _ in extra)
+    read_before = {p.chunk_id for _, p in plain}
+    assert not read_before & {p.chunk_id for _, p in extra}
+    assert [p.start for _, p in extra] == sorted(p.start for _, p in extra)
+    text = (corpus / top).read_text(encoding="utf-8")
+    assert all(text[p.start : p.end] == p.text for _, p in extra)
+    assert len(read_passages(retrieval, 2, True, 1)) == len(plain) + 1
+
+
+def test_reading_further_is_opt_in_and_its_sentences_compete(new_index, monkeypatch) -> None:
+    """``QA_READ_FURTHER`` (off by default for its cost): the first article's other sentences become candidates."""
+    from qa.answer.compose import ComposerSettings, candidate_sentences
+    from qa.retrieve.engine import get_engine, resolve_paths
+
+    assert ComposerSettings().top_article_rest == 0
+    monkeypatch.setenv("QA_READ_FURTHER", "6")
+    assert ComposerSettings().top_article_rest == 6
+    monkeypatch.setenv("QA_READ_FURTHER", "many")
+    with pytest.raises(ValueError, match="QA_READ_FURTHER must be a whole number"):
+        ComposerSettings()
+    monkeypatch.delenv("QA_READ_FURTHER")
+
+    engine = get_engine(*resolve_paths(*new_index))
+    retrieval = engine.retrieve("¿Quién suministró los electrolizadores de la terminal de Valencia?", 3, None, "es")
+    top = retrieval.passages[0].source
+    plain = candidate_sentences(retrieval, ComposerSettings(passages=1), "es", named=True)
+    wider = candidate_sentences(retrieval, ComposerSettings(passages=1, top_article_rest=6), "es", named=True)
+    added = {(c.source, c.start, c.end) for c in wider} - {(c.source, c.start, c.end) for c in plain}
+    assert added and {source for source, _, _ in added} == {top}
