@@ -743,8 +743,8 @@ def unsure(candidates: list[Scored], reader: Reader) -> bool:
     """Whether the reader found no sure answer in what it read: only then is the first article read further.
 
     Reading its other windows for every question nearly doubled ``ask()``'s time (p50 about 145 -> 280 ms
-    on the bench files), and the questions they answer are ones the top windows did not. Even so, about
-    half the news questions lack a sure span, so it still costs about 100 ms at p50.
+    on the bench files), and the questions they answer are ones the top windows did not. Even so, 70 %
+    of the news questions lack a sure span, so it still costs about 100 ms at p50.
     """
     return not any(c.answer is not None and c.margin is not None and c.margin >= reader.lead_threshold for c in candidates)
 
