@@ -40,7 +40,7 @@ class ComposerSettings:
     # behind the question-language versions (training/validation.md, session 15).
     retry_passages: int = 0
     # With the learned fusion: up to this many further windows of the article ranked first, read when
-    # the top ``passages`` give the reader no sure answer (``top_article_rest``, ``unsure``; 0 = off).
+    # the top ``passages`` give the reader no sure answer (``top_article_rest``, ``is_sure``; 0 = off).
     # 6 gains cited-gold on the news folders (0.671 -> 0.695) and the blind corpora, but ask() p50 goes
     # from about 145 to 250 ms on 2 cores, over the 150 ms target, so it is opt-in: QA_READ_FURTHER
     # (training/validation.md, session 40).
@@ -682,11 +682,9 @@ def compose_learned_once(
     answerable ones).
     """
     plain = replace(settings, top_article_rest=0)
-    candidates = candidate_sentences(retrieval, plain, language, reader, named=True)
-    if settings.top_article_rest and unsure(candidates, reader):
+    first_read = candidates = candidate_sentences(retrieval, plain, language, reader, named=True)
+    if settings.top_article_rest and not any(is_sure(c, reader) for c in first_read):
         candidates = candidate_sentences(retrieval, settings, language, reader, named=True)
-    else:
-        settings = plain
     if not candidates:
         return Composed(abstain_message(language), [], True)
     kind = expected_type(retrieval.question, language)
@@ -696,7 +694,7 @@ def compose_learned_once(
         missing = missing_anchors(retrieval, settings, language)
         if missing or fusion.abstains(views, scores, kind, len(missing)):
             return Composed(abstain_message(language), [], True)
-    elif rules_verdict(top_candidates(candidates, retrieval, language, settings, reader), retrieval, language, settings, reader) is None:
+    elif rules_verdict(top_candidates(first_read, retrieval, language, plain, reader), retrieval, language, settings, reader) is None:
         # The named article's further passages widen the choice, not the hand rules' verdict.
         return Composed(abstain_message(language), [], True)
     rescored = sorted(
@@ -739,14 +737,16 @@ def with_fresh_quote(
     return chosen if fresh is None else chosen[: max(1, most - 1)] + [fresh]
 
 
-def unsure(candidates: list[Scored], reader: Reader) -> bool:
-    """Whether the reader found no sure answer in what it read: only then is the first article read further.
+def is_sure(c: Scored, reader: Reader) -> bool:
+    """Whether the reader's span in this sentence clears its lead threshold (a "sure" answer).
 
-    Reading its other windows for every question nearly doubled ``ask()``'s time (p50 about 145 -> 280 ms
-    on the bench files), and the questions they answer are ones the top windows did not. Even so, 70 %
-    of the news questions lack a sure span, so it still costs about 100 ms at p50.
+    The hand rules let such a sentence lead; the learned composer reads the first
+    article further (``top_article_rest``) only when no sentence read is sure.
+    Reading further for every question nearly doubled ``ask()``'s time (p50 about
+    145 -> 280 ms on the bench files); even so, 70 % of the news questions have no
+    sure sentence, so it still costs about 100 ms at p50.
     """
-    return not any(c.answer is not None and c.margin is not None and c.margin >= reader.lead_threshold for c in candidates)
+    return c.answer is not None and c.margin is not None and c.margin >= reader.lead_threshold
 
 
 def below_floor(first: Scored, reader: Reader, settings: ComposerSettings) -> bool:
@@ -761,7 +761,7 @@ def top_candidates(
     candidates: list[Scored], retrieval: Retrieval, language: str, settings: ComposerSettings, reader: Reader
 ) -> list[Scored]:
     """The candidates of the top passages alone: ``candidates`` when no further passage was read."""
-    if len(read_passages(retrieval, settings.passages, True, settings.top_article_rest)) == min(settings.passages, len(retrieval.passages)):
+    if len(read_passages(retrieval, settings.passages, named=True)) == min(settings.passages, len(retrieval.passages)):
         return candidates
     return candidate_sentences(retrieval, settings, language, reader)
 
@@ -991,7 +991,7 @@ def rules_verdict(
     kind = expected_type(retrieval.question, language)
     lead = None
     if reader is not None and settings.reader_lead:
-        sure = [c for c in candidates if c.answer is not None and c.margin is not None and c.margin >= reader.lead_threshold]
+        sure = [c for c in candidates if is_sure(c, reader)]
         lead = max(sure, key=lambda c: c.margin or 0.0, default=None)
     if lead is not None:
         return [lead] + [c for c in candidates if c is not lead]
