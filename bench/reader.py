@@ -88,7 +88,7 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor", "rest"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor", "rest", "further"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
     parser.add_argument(
@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
             "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]], "floor": [ROWS[2], ROWS[16], ROWS[17]],
-            "rest": [ROWS[2], ROWS[18]]}[args.rows]
+            "rest": [ROWS[2], ROWS[18]], "further": [ROWS[18]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [

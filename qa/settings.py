@@ -55,6 +55,11 @@ def env_int(name: str, default: int) -> int:
         return default
 
 
+def query_threads() -> int:
+    """Threads one question may use (``QA_QUERY_THREADS``, default 2: this machine's cores); builds use all."""
+    return max(1, env_int("QA_QUERY_THREADS", 2))
+
+
 @lru_cache(maxsize=1)
 def cpu_has_vnni() -> bool:
     """Whether this CPU has int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI).

@@ -20,6 +20,7 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -160,6 +161,7 @@ class Reader:
         self._recent: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         # int8 ONNX Runtime when built (make setup); the exact numpy forward pass otherwise.
         self.session = load_session(self, folder) if int8 else None
+        self._pool: ThreadPoolExecutor | None = None
 
     @cached_property
     def layers(self) -> list[dict[str, np.ndarray]]:
@@ -182,20 +184,31 @@ class Reader:
             return []
         # Without an answer to place, encode_pair never drops an input: row r is window r.
         inputs = [e for w in windows if (e := encode_pair(self.base.tokenizer, question, w)) is not None]
-        out: list[Reading] = []
+        keys = [tuple(e.ids) for e in inputs]
         with self._lock, query_blas():
-            for r, e in enumerate(inputs):
-                # One window per run, unpadded. Padding a batch to its longest window cost a third
-                # more time on the bench questions, and the int8 graph scales activations per run,
-                # so in a batch a window's reading moved with whatever else was retrieved.
-                key = tuple(e.ids)
-                logits = self._recent.get(key)
-                if logits is None:
-                    logits = self._recent[key] = self.logits([e.ids])[0]
-                    if len(self._recent) > RECENT_READINGS:
-                        self._recent.popitem(last=False)
-                out.append(self._reading(r, e, logits, windows[r], sentences[r] if sentences else []))
-        return out
+            # A window read again for the same question is not run again (RECENT_READINGS).
+            known = {k: self._recent[k] for k in keys if k in self._recent}
+            new = list(dict.fromkeys(k for k in keys if k not in known))
+            # One window per run, unpadded. Padding a batch to its longest window cost a third
+            # more time on the bench questions, and the int8 graph scales activations per run,
+            # so in a batch a window's reading moved with whatever else was retrieved.
+            for key, logits in zip(new, self._run_each(new)):
+                known[key] = self._recent[key] = logits
+                if len(self._recent) > RECENT_READINGS:
+                    self._recent.popitem(last=False)
+        return [
+            self._reading(r, e, known[key], windows[r], sentences[r] if sentences else [])
+            for r, (e, key) in enumerate(zip(inputs, keys))
+        ]
+
+    def _run_each(self, inputs: list[tuple[int, ...]]) -> list[np.ndarray]:
+        """Each input's logits from its own run; side by side on the int8 sessions (ReaderSession says why)."""
+        workers = self.session.workers if self.session is not None else 1
+        if workers < 2 or len(inputs) < 2:
+            return [self.logits([list(ids)])[0] for ids in inputs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="reader")
+        return list(self._pool.map(lambda ids: self.logits([list(ids)])[0], inputs))
 
     @staticmethod
     def _reading(r: int, e: Encoded, logits: np.ndarray, window: str, sentences: list[tuple[int, int]]) -> Reading:

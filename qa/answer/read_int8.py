@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from qa.embed import int8
 from qa.embed.encoders import read_safetensors
-from qa.settings import cache_dir
+from qa.settings import cache_dir, query_threads
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +51,45 @@ def build(reader: Any, artefact: Path, target: Path) -> Path:
 
 
 class ReaderSession:
-    """The reader's int8 encoder; ``logits(ids)`` as the numpy path computes them."""
+    """The reader's int8 encoder as one single-threaded session per query thread; ``logits(ids)`` as
+    the numpy path computes them, callable from that many threads at once.
 
-    def __init__(self, session: int8.Int8Session, reader: Any):
-        self.session = session
+    Why one thread per session: a window is ~115 tokens, too small for ONNX
+    Runtime to split one run over two cores well. Two single-threaded runs side
+    by side read 300 news windows at 8.5 ms a window, against 13.6 ms for one
+    run at a time on two threads, with logits identical to the bit (2 cores,
+    session 41). Each window is still its own run, so its reading never depends
+    on what is read beside it.
+    """
+
+    def __init__(self, sessions: list[int8.Int8Session], reader: Any):
+        self.workers = len(sessions)
+        self._free: queue.Queue[int8.Int8Session] = queue.Queue()
+        for session in sessions:
+            self._free.put(session)
         self.base = reader.base
 
     def logits(self, batch: list[list[int]]) -> np.ndarray:
         ids, mask = self.base.pad(batch)
-        return self.session.feed({"words": self.base.words(ids), "mask": mask.astype(np.int64)})["logits"]
+        inputs = {"words": self.base.words(ids), "mask": mask.astype(np.int64)}
+        session = self._free.get()
+        try:
+            return session.feed(inputs)["logits"]
+        finally:
+            self._free.put(session)
 
 
 def load_session(reader: Any, artefact: Path, build_if_missing: bool = False) -> ReaderSession | None:
-    """The int8 session for this artefact, or None (numpy reads) without onnxruntime or a built file."""
+    """The int8 sessions for this artefact, or None (numpy reads) without onnxruntime or a built file."""
     if not int8.available():
         return None
     try:
-        session = int8.open_session(model_path(artefact), lambda path: build(reader, artefact, path), build_if_missing)
-        return ReaderSession(session, reader) if session is not None else None
+        path = model_path(artefact)
+        first = int8.open_session(path, lambda target: build(reader, artefact, target), build_if_missing, threads=1)
+        if first is None:
+            return None
+        more = [int8.Int8Session(path, threads=1) for _ in range(query_threads() - 1)]
+        return ReaderSession([first, *more], reader)
     except Exception as exc:  # noqa: BLE001 - any failure here leaves the exact numpy path in charge
         log.warning("int8 reader unavailable (%s); reading with numpy", exc)
         return None

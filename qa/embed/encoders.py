@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qa.embed.e5convert import ensure_model
-from qa.settings import USE_MODEL, cache_dir, env_int, int8_enabled, int8_reduce_range
+from qa.settings import USE_MODEL, cache_dir, int8_enabled, int8_reduce_range
 
 Progress = Callable[[int, int], None]
 
@@ -385,10 +385,15 @@ def _blas_limiter() -> Callable[..., Any] | None:
 
 
 _BLAS_LOCK = threading.RLock()
-#: BLAS threads for one query's matrix products. A query is ~20 tokens, yet two
-#: threads cut a search from 26.8 to 21.8 ms (p50, 2-core VM, A/B over 4 rounds);
-#: batches (builds) keep all cores.
-_QUERY_THREADS = max(1, env_int("QA_QUERY_THREADS", 2))
+#: BLAS threads for one query's matrix products: one. A query's products are
+#: small; with two threads search() was no faster on a quiet machine
+#: (bench/peer.py, 2 rounds, twice: 2.25-2.32x the peer's speed with two,
+#: 2.17-2.31x with one), while OpenBLAS's second thread spins for ~0.1 s after
+#: each product. That spin took a core from the reader's side-by-side runs
+#: (ask() p50 on the news folders 97-111 ms with two, 75-87 with one) and
+#: doubled the CPU a query costs (the peer's CPU per query over ours 1.35-1.39x
+#: with two, 2.28-2.43x with one). Session 41. Builds keep all cores.
+_QUERY_THREADS = 1
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.settings import env_int
+from qa.settings import query_threads
 
 _BUILD_LOCK = threading.Lock()
 
@@ -130,7 +130,7 @@ class Int8Session:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(1, env_int("QA_QUERY_THREADS", 2))
+        options.intra_op_num_threads = threads or query_threads()
         options.inter_op_num_threads = 1
         if not spinning:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -147,7 +147,9 @@ class Int8Session:
         return Int8Session(self.path, spinning=True)
 
 
-def open_session(path: Path, export: Callable[[Path], object], build_if_missing: bool = True) -> Int8Session | None:
+def open_session(
+    path: Path, export: Callable[[Path], object], build_if_missing: bool = True, threads: int | None = None
+) -> Int8Session | None:
     """The session of ``path``, exported once with ``export(path)`` when missing (None when not asked to).
 
     The check is repeated under a lock, so threads asking at once export it once.
@@ -158,7 +160,7 @@ def open_session(path: Path, export: Callable[[Path], object], build_if_missing:
         with _BUILD_LOCK:
             if not path.is_file():
                 export(path)
-    return Int8Session(path)
+    return Int8Session(path, threads)
 
 
 def available() -> bool:

@@ -340,3 +340,23 @@ def test_a_windows_reading_does_not_depend_on_the_others(reader: Reader) -> None
         (alone,) = reader.read(question, [window])
         assert (alone.start, alone.end, alone.margin) == (together[i].start, together[i].end, together[i].margin)
 
+
+
+def test_windows_read_side_by_side_read_as_one_at_a_time(reader: Reader, monkeypatch) -> None:
+    """The int8 reader runs a question's windows on its sessions side by side (ReaderSession says
+    why); the readings must be those of one window at a time, to the bit, in the windows' order."""
+    assert reader.session is not None, "run make setup (python -m qa.answer.read_int8)"
+    text = (Path(__file__).resolve().parents[2] / "seeds" / "000_a188032d522a8897.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip()]
+    windows = [MEDIATORS, *(" ".join(lines[i : i + 2]) for i in range(0, 10, 2))]
+    question = "Who was supposed to mediate the talks in Granada?"
+    reader._recent.clear()
+    side_by_side = reader.read(question, windows)
+    assert reader.session.workers >= 2 and reader._pool is not None  # it did run them side by side
+    reader._recent.clear()
+    monkeypatch.setattr(reader.session, "workers", 1)
+    one_at_a_time = reader.read(question, windows)
+    assert [r.window for r in side_by_side] == list(range(len(windows)))
+    assert [(r.start, r.end, r.margin, r.sentence_margins) for r in side_by_side] == [
+        (r.start, r.end, r.margin, r.sentence_margins) for r in one_at_a_time
+    ]
