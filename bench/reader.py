@@ -44,7 +44,7 @@ HAND = ComposerSettings(reader_mode="fusion")  # the hand-weighted composer with
 ROWS = [
     ("rules only (the composer before the reader)", False, ComposerSettings()),
     ("reader alone: its span decides, its no-answer abstains", True, ComposerSettings(reader_mode="reader")),
-    ("learned fusion: fitted sentence choice, hand abstention rules (default)", True, ComposerSettings()),
+    ("learned fusion: fitted sentence choice, hand abstention rules, the first article read further when unsure (default)", True, ComposerSettings()),
     ("hand fusion: rules + reader margin (weight 1) + the reader's lead (before session 12)", True, HAND),
     ("hand fusion + the reader's confident no-answer veto", True, replace(HAND, reader_veto=True)),
     ("hand fusion + the veto, without the lead", True, replace(HAND, reader_veto=True, reader_lead=False)),
@@ -60,7 +60,7 @@ ROWS = [
     ("learned fusion, top 10 read when the top 5 give no answer", True, ComposerSettings(retry_passages=10)),
     ("learned fusion without the reader's floor under the first quote (before session 38)", True, ComposerSettings(first_quote_floor=None)),
     ("learned fusion, the floor, without the e5 similarity floor (min_similarity)", True, ComposerSettings(min_similarity=0.0)),
-    ("learned fusion + the first article's further windows when unsure (QA_READ_FURTHER=6)", True, ComposerSettings(top_article_rest=6)),
+    ("learned fusion without the first article's further windows (QA_READ_FURTHER=0, before session 41)", True, ComposerSettings(top_article_rest=0)),
 ]
 
 
@@ -88,7 +88,7 @@ def run_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", choices=sorted(FILES), default="all")
-    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor", "rest", "further"], default="all")
+    parser.add_argument("--rows", choices=["all", "default", "fusion", "quick", "alignment", "learned", "shipped", "retry", "floor", "rest", "no-further"], default="all")
     parser.add_argument("--reader", type=Path, action="append", default=[], help="another reader artefact to compare")
     parser.add_argument("--passages", type=int, default=None, help="top passages whose sentences compete, in every row")
     parser.add_argument(
@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = {"all": ROWS, "default": ROWS[:4], "fusion": ROWS[:6] + [ROWS[7]], "quick": [ROWS[0], ROWS[2], ROWS[3], ROWS[4]],
             "alignment": [ROWS[0], ROWS[3], ROWS[8]], "learned": [ROWS[2], ROWS[3], ROWS[7]], "shipped": [ROWS[2]], "retry": [ROWS[2], ROWS[15]], "floor": [ROWS[2], ROWS[16], ROWS[17]],
-            "rest": [ROWS[2], ROWS[18]], "further": [ROWS[18]]}[args.rows]
+            "rest": [ROWS[2], ROWS[18]], "no-further": [ROWS[18]]}[args.rows]
     rows = [(label, use, settings, None) for label, use, settings in rows]
     for d in args.reader:  # the candidate in the default row, and with the abstention its card's fusion learned
         rows += [

@@ -236,14 +236,15 @@ def test_the_first_ranked_article_is_read_further(new_index) -> None:
     assert len(read_passages(retrieval, 2, True, 1)) == len(plain) + 1
 
 
-def test_reading_further_is_opt_in_and_its_sentences_compete(new_index, monkeypatch) -> None:
-    """``QA_READ_FURTHER`` (off by default for its cost): the first article's other sentences become candidates."""
+def test_reading_further_is_a_strict_setting_and_its_sentences_compete(new_index, monkeypatch) -> None:
+    """``QA_READ_FURTHER`` (4 by default, 0 turns it off): the first article's other sentences become candidates."""
     from qa.answer.compose import ComposerSettings, candidate_sentences
     from qa.retrieve.engine import get_engine, resolve_paths
 
+    monkeypatch.delenv("QA_READ_FURTHER", raising=False)
+    assert ComposerSettings().top_article_rest == 4
+    monkeypatch.setenv("QA_READ_FURTHER", "0")
     assert ComposerSettings().top_article_rest == 0
-    monkeypatch.setenv("QA_READ_FURTHER", "6")
-    assert ComposerSettings().top_article_rest == 6
     monkeypatch.setenv("QA_READ_FURTHER", "many")
     with pytest.raises(ValueError, match="QA_READ_FURTHER must be a whole number"):
         ComposerSettings()

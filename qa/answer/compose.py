@@ -40,11 +40,16 @@ class ComposerSettings:
     # behind the question-language versions (training/validation.md, session 15).
     retry_passages: int = 0
     # With the learned fusion: up to this many further windows of the article ranked first, read when
-    # the top ``passages`` give the reader no sure answer (``top_article_rest``, ``is_sure``; 0 = off).
-    # 6 gains cited-gold on the news folders (0.671 -> 0.695) and the blind corpora, but ask() p50 goes
-    # from about 145 to 250 ms on 2 cores, over the 150 ms target, so it is opt-in: QA_READ_FURTHER
-    # (training/validation.md, session 40).
-    top_article_rest: int = field(default_factory=lambda: env_count("QA_READ_FURTHER", 0))
+    # the top ``passages`` give the reader no sure answer (``top_article_rest``, ``read_further_below``; 0 = off).
+    # Opt-in in session 40 for its cost (ask() p50 145 -> 250 ms on 2 cores); on since the reader runs its
+    # windows side by side. 4 windows below -3: cited-gold on the news folders 0.671 -> 0.686, corpus2
+    # and corpus3 +1 and +2, held-out 1 -1, ask() p50 100-137 ms on every bench file (6 windows: news 0.690,
+    # but 157 ms on one file; training/validation.md, session 41). QA_READ_FURTHER=0 turns it off.
+    top_article_rest: int = field(default_factory=lambda: env_count("QA_READ_FURTHER", 4))
+    # ... only when no sentence read has a reader span at or above this margin (raw; the reader's lead
+    # threshold, where it is "sure", is -0.5): at -3 about half as many questions pay for the further
+    # windows, with the same answers on the bench files (session 40) and on the dev sets.
+    read_further_below: float = -3.0
     max_sentences: int = 3
     second_margin: float = 1.5  # further sentences must score within this of the best
     min_similarity: float = 0.78  # best sentence's e5 cosine below this: abstain
@@ -683,7 +688,7 @@ def compose_learned_once(
     """
     plain = replace(settings, top_article_rest=0)
     first_read = candidates = candidate_sentences(retrieval, plain, language, reader, named=True)
-    if settings.top_article_rest and not any(is_sure(c, reader) for c in first_read):
+    if settings.top_article_rest and not any(has_span_above(c, settings.read_further_below) for c in first_read):
         candidates = candidate_sentences(retrieval, settings, language, reader, named=True)
     if not candidates:
         return Composed(abstain_message(language), [], True)
@@ -737,16 +742,14 @@ def with_fresh_quote(
     return chosen if fresh is None else chosen[: max(1, most - 1)] + [fresh]
 
 
-def is_sure(c: Scored, reader: Reader) -> bool:
-    """Whether the reader's span in this sentence clears its lead threshold (a "sure" answer).
+def has_span_above(c: Scored, margin: float) -> bool:
+    """Whether the reader found a span in this sentence with at least this margin over "no answer"."""
+    return c.answer is not None and c.margin is not None and c.margin >= margin
 
-    The hand rules let such a sentence lead; the learned composer reads the first
-    article further (``top_article_rest``) only when no sentence read is sure.
-    Reading further for every question nearly doubled ``ask()``'s time (p50 about
-    145 -> 280 ms on the bench files); even so, 70 % of the news questions have no
-    sure sentence, so it still costs about 100 ms at p50.
-    """
-    return c.answer is not None and c.margin is not None and c.margin >= reader.lead_threshold
+
+def is_sure(c: Scored, reader: Reader) -> bool:
+    """Whether the reader's span in this sentence clears its lead threshold (a "sure" answer): the hand rules let it lead."""
+    return has_span_above(c, reader.lead_threshold)
 
 
 def below_floor(first: Scored, reader: Reader, settings: ComposerSettings) -> bool:
