@@ -253,7 +253,7 @@ def test_reading_further_is_a_strict_setting_and_its_sentences_compete(new_index
     engine = get_engine(*resolve_paths(*new_index))
     retrieval = engine.retrieve("¿Quién suministró los electrolizadores de la terminal de Valencia?", 3, None, "es")
     top = retrieval.passages[0].source
-    plain = candidate_sentences(retrieval, ComposerSettings(passages=1), "es", named=True)
+    plain = candidate_sentences(retrieval, ComposerSettings(passages=1, top_article_rest=0), "es", named=True)
     wider = candidate_sentences(retrieval, ComposerSettings(passages=1, top_article_rest=6), "es", named=True)
     added = {(c.source, c.start, c.end) for c in wider} - {(c.source, c.start, c.end) for c in plain}
     assert added and {source for source, _, _ in added} == {top}
